@@ -1,0 +1,77 @@
+"""Database access in one place: the pooled engine, a unit of work per use case, the health ping.
+
+A unit of work is a connection with an open transaction: it commits only when told to
+(`conn.commit()`), and leaving the `with` block without that rolls back.
+The pool pings each connection before handing it out, so after a database restart stale
+connections are replaced without restarting the app server.
+"""
+
+import time
+from contextlib import contextmanager
+
+from flask import current_app
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+_ENGINE_KEY = "piggybank_engine"
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when a DB error is about reaching the database rather than about the statement."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if isinstance(error, DBAPIError):
+        return bool(error.connection_invalidated) or getattr(error.orig, "args", [0])[0] in {
+            2003, 2006, 2013, 2014, 1927, 1053}
+    return False
+
+
+def make_engine(config) -> Engine:
+    url = (f"mysql+pymysql://{config['DB_USER']}:{config['DB_PASSWORD']}"
+           f"@{config['DB_HOST']}:{config['DB_PORT']}/{config['DB_NAME']}?charset=utf8mb4")
+    engine = create_engine(
+        url,
+        pool_size=config["DB_POOL_SIZE"],
+        max_overflow=0,
+        pool_timeout=config["DB_POOL_TIMEOUT"],
+        pool_pre_ping=True,
+        pool_recycle=3600,
+        connect_args={"connect_timeout": config["DB_CONNECT_TIMEOUT"],
+                      "read_timeout": 30, "write_timeout": 30},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _utc_session(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET time_zone = '+00:00', SESSION innodb_lock_wait_timeout = 10")
+
+    return engine
+
+
+def get_engine() -> Engine:
+    return current_app.extensions[_ENGINE_KEY]
+
+
+@contextmanager
+def unit_of_work():
+    """A connection in a transaction; commit explicitly, otherwise it rolls back on exit."""
+    with get_engine().connect() as conn:
+        yield conn
+
+
+def ping() -> float:
+    """Round trip of `SELECT 1` in milliseconds; raises when the database can't be reached."""
+    started = time.perf_counter()
+    with get_engine().connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return (time.perf_counter() - started) * 1000
+
+
+def pool_status() -> dict:
+    pool = get_engine().pool
+    return {"size": pool.size(), "in_use": pool.checkedout()}
+
+
+def init_app(app) -> None:
+    app.extensions[_ENGINE_KEY] = make_engine(app.config)

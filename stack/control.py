@@ -1,0 +1,208 @@
+"""make up / make down / make status for the native stack.
+
+up: secrets, certificate, rendered configs, the database's data directory, then Monit (under tini,
+which reaps orphaned processes at once, so a killed process's restart is not delayed by a zombie),
+which starts and supervises everything. The schema is migrated and seeded once the database
+answers and before either app server starts. Running it again is harmless.
+"""
+
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
+
+from stack import database, render, secrets, tls
+from stack.settings import ROOT, Stack, grafana_binary
+
+# Stopped in this order; the database last, so the app servers finish their requests first.
+STOP_ORDER = ["nginx", "prometheus", "alertmanager", "alert-sink", "blackbox-exporter", "mysqld-exporter",
+              "grafana", "appserver2", "appserver1", "mariadb"]
+GRACE = {"mariadb": 20}
+
+
+def monit(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["monit", "-c", str(stack.monitrc), *args], capture_output=True, text=True, check=check)
+
+
+def monit_running(stack: Stack) -> bool:
+    return stack.monitrc.exists() and monit(stack, "summary", check=False).returncode == 0
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    context = ssl._create_unverified_context()  # our own self-signed certificate
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
+            return response.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_for(label: str, address: str, ready: Callable[[], bool], timeout: float = 60.0) -> float:
+    """Print a progress line for one component and wait until it is ready."""
+    print(f"  {label:<18} {address:<40}", end=" ", flush=True)
+    started = time.monotonic()
+    while not ready():
+        if time.monotonic() - started > timeout:
+            print("TIMEOUT")
+            raise SystemExit(f"{label} did not become ready within {timeout:.0f} s; see {address} and the logs")
+        time.sleep(0.1)
+    elapsed = time.monotonic() - started
+    print(f"ok ({elapsed:.1f} s)", flush=True)
+    return elapsed
+
+
+def _prepare_www(stack: Stack) -> None:
+    built = ROOT / "frontend" / "dist"
+    source = built if (built / "index.html").exists() else ROOT / "nginx" / "placeholder"
+    staging = stack.run / "www.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source, staging)
+    shutil.rmtree(stack.run / "www", ignore_errors=True)
+    staging.rename(stack.run / "www")
+
+
+def _check_configs(stack: Stack) -> None:
+    checks = [
+        ["nginx", "-t", "-q", "-p", str(stack.run / "nginx"), "-c", str(stack.conf / "nginx.conf")],
+        ["monit", "-t", "-c", str(stack.monitrc)],
+        ["promtool", "check", "config", "--syntax-only", str(stack.conf / "prometheus.yml")],
+    ]
+    for command in checks:
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{command[0]} rejected its rendered config:\n{done.stdout}{done.stderr}")
+
+
+def app_env(stack: Stack) -> dict[str, str]:
+    return {**os.environ, "PIGGY_DB_PORT": str(stack.ports["db"]), "PIGGY_SECRETS_FILE": str(stack.secrets_file),
+            "PYTHONPATH": str(ROOT)}
+
+
+def _start_monit(stack: Stack) -> None:
+    log = (stack.logs / "monit.out").open("ab")
+    supervisor = subprocess.Popen(["tini", "-s", "--", "monit", "-I", "-c", str(stack.monitrc)],
+                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    stack.pidfile("supervisor").write_text(str(supervisor.pid))
+
+
+def up(stack: Stack) -> None:
+    started = time.monotonic()
+    print(f"PiggyBank: starting the stack in {stack.run}", flush=True)
+    for directory in (stack.conf, stack.logs, stack.logs / "nginx", stack.pids, stack.run / "monit",
+                      stack.run / "nginx", stack.run / "prometheus", stack.run / "alertmanager"):
+        directory.mkdir(parents=True, exist_ok=True)
+    values = secrets.ensure(stack.secrets_file, stack.env)
+    tls.ensure_certificate(stack.tls)
+    _prepare_www(stack)
+    render.render_native(stack, values)
+    _check_configs(stack)
+    if database.initialise_datadir(stack):
+        print("  created the database's data directory", flush=True)
+
+    if monit_running(stack):
+        monit(stack, "reload")
+    else:
+        _start_monit(stack)
+    ports = stack.ports
+    wait_for("monit", f"http://127.0.0.1:{ports['monit']}", lambda: monit_running(stack), 15)
+    wait_for("mariadb", f"127.0.0.1:{ports['db']}", lambda: subprocess.run(
+        ["mariadb-admin", "--no-defaults", "-S", str(stack.db_socket), "-uroot", "ping"],
+        capture_output=True).returncode == 0)
+    database.ensure_users(stack, values)
+    print(f"  {'schema':<18} {'migrations + seed (once, locked)':<40}", end=" ", flush=True)
+    migrated = subprocess.run([str(stack.python), "-m", "app", "migrate"], env=app_env(stack),
+                              capture_output=True, text=True)
+    if migrated.returncode != 0:
+        print("FAILED")
+        raise SystemExit(migrated.stderr)
+    print("ok " + migrated.stdout.strip(), flush=True)
+    for server in stack.app_servers:
+        monit(stack, "start", server.name)
+    for server in stack.app_servers:
+        wait_for(server.name, f"http://127.0.0.1:{server.port}/api/healthcheck",
+                 lambda s=server: http_ok(f"http://127.0.0.1:{s.port}/api/healthcheck"))
+    wait_for("nginx", stack.url("/"), lambda: http_ok(f"https://127.0.0.1:{ports['https']}/healthz"))
+    for label, port, path in (("mysqld-exporter", ports["mysqld_exporter"], "/metrics"),
+                              ("blackbox-exporter", ports["blackbox"], "/-/healthy"),
+                              ("alert-sink", ports["alert_sink"], "/healthz"),
+                              ("alertmanager", ports["alertmanager"], "/-/ready"),
+                              ("prometheus", ports["prometheus"], "/-/ready")):
+        wait_for(label, f"http://127.0.0.1:{port}{path}", lambda p=port, q=path: http_ok(f"http://127.0.0.1:{p}{q}"))
+    if grafana_binary():
+        wait_for("grafana", f"http://127.0.0.1:{ports['grafana']}",
+                 lambda: http_ok(f"http://127.0.0.1:{ports['grafana']}/api/health"))
+    print(f"\nPiggyBank is up in {time.monotonic() - started:.1f} s\n")
+    print_welcome(stack)
+
+
+def print_welcome(stack: Stack) -> None:
+    from app.schema.seed import USERS
+
+    ports = stack.ports
+    grafana = (f"http://localhost:{ports['grafana']}" if grafana_binary()
+               else f"(Grafana is not installed here; use Prometheus at http://localhost:{ports['prometheus']})")
+    print(f"  Bank (browser app)   {stack.url('/')}")
+    print(f"  API document         {stack.url('/api/openapi.json')}")
+    print(f"  Dashboard            {grafana}")
+    print(f"  Prometheus           http://localhost:{ports['prometheus']}")
+    print(f"  Alertmanager         http://localhost:{ports['alertmanager']}  (alerts land in "
+          f"{stack.logs / 'alerts.jsonl'})")
+    print(f"  Monit                http://localhost:{ports['monit']}  (admin / PIGGY_MONIT_PASSWORD in "
+          f"{stack.secrets_file})")
+    print("\n  Test users (e-mail / password):")
+    for first, last, email, password, *_ in USERS:
+        print(f"    {first} {last:<12} {email:<28} {password}")
+    print("\n  Demo mode: mTAN SMS are not sent; the transfer page's demo phone shows them (GET /api/demo/sms).")
+
+
+def down(stack: Stack) -> None:
+    print(f"PiggyBank: stopping the stack in {stack.run}", flush=True)
+    if monit_running(stack):
+        monit(stack, "quit", check=False)
+        deadline = time.monotonic() + 10
+        while monit_running(stack) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    for name in STOP_ORDER:
+        if stack.pidfile(name).exists():
+            subprocess.run([str(ROOT / "monit" / "bin" / "stop.sh"), str(stack.pidfile(name)),
+                            str(GRACE.get(name, 6))], check=False)
+    (stack.run / "monit" / "monit.state").unlink(missing_ok=True)
+    deadline = time.monotonic() + 15
+    busy = [p for p in stack.ports.values() if port_open(p)]
+    while busy and time.monotonic() < deadline:
+        time.sleep(0.1)
+        busy = [p for p in busy if port_open(p)]
+    if busy:
+        raise SystemExit(f"still listening after stop: ports {busy}")
+    print("PiggyBank is down (all ports free).")
+
+
+def status(stack: Stack) -> int:
+    if not monit_running(stack):
+        print("Monit is not running: the stack is down (`make up` starts it).")
+        return 1
+    print(monit(stack, "summary").stdout)
+    healthy = True
+    for server in stack.app_servers:
+        url = f"http://127.0.0.1:{server.port}/api/healthcheck"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                report = json.load(response)
+        except urllib.error.HTTPError as error:
+            report = json.load(error)
+        except OSError as error:
+            report = {"status": "unreachable", "error": str(error)}
+        healthy &= report.get("status") == "ok"
+        print(f"{server.name}: {json.dumps(report)}")
+    return 0 if healthy else 1
