@@ -103,7 +103,7 @@ def create_customer(conn, first_name: str, last_name: str, email: str, password:
     ).scalar_one()
     account_id = conn.execute(
         text("INSERT INTO accounts (iban, bic, holder_name, user_id, opening_balance, balance)"
-             " VALUES (UUID(), :bic, :holder, :u, :b, :b) RETURNING id"),
+             " VALUES (CAST(UUID_SHORT() AS CHAR), :bic, :holder, :u, :b, :b) RETURNING id"),
         {"bic": BIC, "holder": f"{first_name} {last_name}", "u": user_id, "b": balance},
     ).scalar_one()
     iban = money.make_iban("AT", f"{BANK_CODE}{1000000000 + account_id:011d}")
