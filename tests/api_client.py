@@ -55,13 +55,13 @@ class ApiClient:
         return self.post("/api/transfers", token, json=body,
                          headers={"Idempotency-Key": key or str(uuid.uuid4())})
 
-    def latest_tan(self, token: str, transfer_amount: str | None = None) -> str:
-        """The newest mTAN in the demo phone's outbox (optionally the one for an amount)."""
+    def tan_for(self, token: str, transfer_id: int) -> str:
+        """The mTAN of a transfer, read from the demo phone's outbox as the customer would."""
         messages = self.get("/api/demo/sms", token).json()["messages"]
         for message in messages:
-            if transfer_amount is None or f"of {transfer_amount} EUR" in message["body"]:
+            if f"transfer #{transfer_id} " in message["body"]:
                 return re.search(r"mTAN (\d{6})", message["body"]).group(1)
-        raise AssertionError(f"no mTAN SMS for {transfer_amount}: {messages}")
+        raise AssertionError(f"no mTAN SMS for transfer {transfer_id}: {messages}")
 
     def confirm(self, token: str, transfer_id: int, tan: str) -> requests.Response:
         return self.post(f"/api/transfers/{transfer_id}/confirm", token, json={"tan": tan})
@@ -70,6 +70,7 @@ class ApiClient:
         """The whole flow: create, read the mTAN from the demo phone, confirm; returns the booked transfer."""
         created = self.create_transfer(token, iban, amount, name, **extra)
         assert created.status_code == 201, created.text
-        confirmed = self.confirm(token, created.json()["id"], self.latest_tan(token))
+        transfer_id = created.json()["id"]
+        confirmed = self.confirm(token, transfer_id, self.tan_for(token, transfer_id))
         assert confirmed.status_code == 200, confirmed.text
         return confirmed.json()

@@ -30,9 +30,10 @@ def matches(secret: str, transfer_id: int, amount: Decimal, recipient_iban: str,
     return hmac.compare_digest(digest(secret, transfer_id, amount, recipient_iban, code), stored_digest)
 
 
-def sms_text(code: str, amount: Decimal, recipient_name: str, recipient_iban: str, minutes: int) -> str:
-    return (f"PiggyBank mTAN {code} for your transfer of {money.fmt(amount)} EUR to {recipient_name}"
-            f" ({recipient_iban}). Valid for {minutes} minutes. Never share this code.")
+def sms_text(code: str, transfer_id: int, amount: Decimal, recipient_name: str, recipient_iban: str,
+             minutes: int) -> str:
+    return (f"PiggyBank mTAN {code} for your transfer #{transfer_id} of {money.fmt(amount)} EUR to"
+            f" {recipient_name} ({recipient_iban}). Valid for {minutes} minutes. Never share this code.")
 
 
 class SmsGateway(Protocol):

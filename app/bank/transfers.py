@@ -137,7 +137,8 @@ def create(conn, user_id: int, key: str, new: NewTransfer, rules: TransferRules,
                  {"h": mtan.digest(rules.tan_secret, transfer_id, new.amount, recipient.iban, code), "id": transfer_id})
     phone = conn.execute(text("SELECT phone FROM users WHERE id = :u"), {"u": user_id}).scalar_one()
     minutes = int(rules.tan_lifetime.total_seconds() // 60)
-    gateway.send(conn, user_id, phone, mtan.sms_text(code, new.amount, new.recipient_name, recipient.iban, minutes))
+    gateway.send(conn, user_id, phone, mtan.sms_text(code, transfer_id, new.amount, new.recipient_name, recipient.iban,
+                                                         minutes))
     body = _view(conn, _load(conn, user_id, transfer_id), rules)
     if not idempotency.remember(conn, user_id, key, request_hash, 201, body, transfer_id):
         conn.rollback()  # a concurrent request with the same key won: answer what it answered
