@@ -53,10 +53,18 @@ def get_engine() -> Engine:
     return current_app.extensions[_ENGINE_KEY]
 
 
+def engine_for(app) -> Engine:
+    return app.extensions[_ENGINE_KEY]
+
+
 @contextmanager
 def unit_of_work():
     """A connection in a transaction; commit explicitly, otherwise it rolls back on exit."""
-    with get_engine().connect() as conn:
+    from app.metrics import DB_POOL_WAITING
+
+    with DB_POOL_WAITING.track_inprogress():  # waiting for the pool (and, if need be, a new connection)
+        conn = get_engine().connect()
+    with conn:
         yield conn
 
 

@@ -5,6 +5,9 @@ process CPU, memory and start time (prometheus_client's default collectors), and
 Labels are bounded: URL rules, not raw paths; reasons and results from fixed sets; no user ids.
 """
 
+import time
+
+import psutil
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_flask_exporter import PrometheusMetrics
 
@@ -27,9 +30,17 @@ NOTIFICATION_LAG = Histogram("piggybank_notification_delivery_lag_seconds",
 DB_POOL_IN_USE = Gauge("piggybank_db_pool_in_use", "Database connections checked out of the pool")
 DB_POOL_SIZE = Gauge("piggybank_db_pool_size", "Database connections the pool may hold")
 DB_POOL_WAITING = Gauge("piggybank_db_pool_waiting", "Requests waiting for a database connection")
+UPTIME = Gauge("piggybank_process_uptime_seconds", "Seconds since this app server process started")
+
+# Label values known in advance start at 0, so rate() has a series before the first event
+# (a missing series is not the same as "none happened", and dashboards would show nothing).
+KNOWN_LABELS = {LOGINS: ("ok", "wrong", "locked"), MTAN_CHECKS: ("ok", "wrong", "expired")}
+_STARTED = psutil.Process().create_time()  # the same start the healthcheck's uptime counts from
 
 
 def init_app(app) -> None:
+    from app import db
+
     if not app.config["METRICS_ENABLED"]:
         return
     metrics = PrometheusMetrics.for_app_factory(
@@ -37,3 +48,11 @@ def init_app(app) -> None:
         excluded_paths=["^/metrics$", "^/api/ws$", "^/api/healthcheck$"])
     metrics.init_app(app)
     APP_INFO.labels(app.config["INSTANCE"], app.config["VERSION"]).set(1)
+    for counter, values in KNOWN_LABELS.items():
+        for value in values:
+            counter.labels(value)
+    UPTIME.set_function(lambda: time.time() - _STARTED)
+    # The pool is read when Prometheus scrapes; "waiting" is counted around db.unit_of_work().
+    pool = db.engine_for(app).pool
+    DB_POOL_SIZE.set_function(pool.size)
+    DB_POOL_IN_USE.set_function(pool.checkedout)

@@ -15,3 +15,5 @@ def init_app(app) -> None:
     auth.init_app(app)
     for module in (auth, user, account, transfers, stats, notifications, health):
         app.register_api(module.bp)
+    # The document is generated from the same pydantic models that validate the requests.
+    app.add_url_rule("/api/openapi.json", "openapi_document", lambda: app.api_doc)
