@@ -6,6 +6,7 @@ The pool pings each connection before handing it out, so after a database restar
 connections are replaced without restarting the app server.
 """
 
+import random
 import time
 from contextlib import contextmanager
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 _ENGINE_KEY = "piggybank_engine"
+RETRYABLE = {1213, 1205}  # deadlock victim, lock wait timeout
 
 def is_unavailable(error: BaseException) -> bool:
     """True when a DB error is about reaching the database rather than about the statement."""
@@ -66,6 +68,20 @@ def unit_of_work():
         conn = get_engine().connect()
     with conn:
         yield conn
+
+
+def run(use_case, attempts: int = 3):
+    """Run `use_case(conn)` in a unit of work, again from the start if the database chose it as
+    a deadlock victim (InnoDB has then rolled the whole transaction back, so nothing happened)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with unit_of_work() as conn:
+                return use_case(conn)
+        except DBAPIError as error:
+            if attempt == attempts or getattr(error.orig, "args", [0])[0] not in RETRYABLE:
+                raise
+            time.sleep(random.uniform(0.005, 0.05) * attempt)
+    raise AssertionError("unreachable")
 
 
 def ping() -> float:
