@@ -32,9 +32,8 @@ def create_transfer(user_id: int, header: IdempotencyHeader, body: TransferIn):
         recipient_iban=body.recipientIban.replace(" ", "").upper(), recipient_name=body.recipientName.strip(),
         amount=Decimal(body.amount), comment=body.comment, tags=tuple(body.tags))
     try:
-        with db.unit_of_work() as conn:
-            status, answer = transfers.create(conn, user_id, header.idempotency_key, new, rules(),
-                                              mtan.DemoOutbox(), utcnow())
+        status, answer = db.run(lambda conn: transfers.create(
+            conn, user_id, header.idempotency_key, new, rules(), mtan.DemoOutbox(), utcnow()))
     except BankError as error:
         metrics.TRANSFERS_REJECTED.labels(error.code).inc()
         raise
@@ -48,8 +47,8 @@ def confirm_transfer(user_id: int, path: TransferPath, body: ConfirmIn):
     """Book the transfer with its mTAN. Wrong mTAN: 422 with attemptsLeft; the third wrong one
     cancels it (409 afterwards); expired: 410. Confirming a booked transfer again answers it again."""
     try:
-        with db.unit_of_work() as conn:
-            answer, booked_now = transfers.confirm(conn, user_id, path.transfer_id, body.tan, rules(), utcnow())
+        answer, booked_now = db.run(lambda conn: transfers.confirm(
+            conn, user_id, path.transfer_id, body.tan, rules(), utcnow()))
     except InvalidTan:
         metrics.MTAN_CHECKS.labels("wrong").inc()
         raise

@@ -62,10 +62,21 @@ _CLOSED_MESSAGES = {
 
 
 def _load(conn, user_id: int, transfer_id: int, lock: bool = False):
-    row = conn.execute(text(_SELECT + (" FOR UPDATE" if lock else "")), {"id": transfer_id, "u": user_id}).first()
+    if lock:
+        # Lock the transfer row alone: FOR UPDATE on the join would also lock both accounts, in
+        # whatever order the optimizer reads them.
+        conn.execute(text("SELECT id FROM transfers WHERE id = :id FOR UPDATE"), {"id": transfer_id})
+    row = conn.execute(text(_SELECT), {"id": transfer_id, "u": user_id}).first()
     if row is None:
         raise NotFound("No such transfer.")
     return row
+
+
+def _lock_accounts(conn, first: int, second: int, mode: str) -> dict:
+    """Lock two accounts in ascending id order, the one order every transaction uses."""
+    rows = conn.execute(text(f"SELECT id, balance FROM accounts WHERE id IN (:a, :b) ORDER BY id {mode}"),
+                        {"a": first, "b": second})
+    return {row.id: row for row in rows}
 
 
 def _view(conn, row, rules: TransferRules) -> dict:
@@ -121,6 +132,9 @@ def create(conn, user_id: int, key: str, new: NewTransfer, rules: TransferRules,
     if seen:
         return seen
     sender, recipient = _check(conn, user_id, new, rules)
+    # The foreign keys of the new row take shared locks on both accounts; take them in id order
+    # first, so a concurrent booking (exclusive locks, same order) can't deadlock with us.
+    _lock_accounts(conn, sender.id, recipient.id, "LOCK IN SHARE MODE")
     transfer_id = conn.execute(
         text("INSERT INTO transfers (sender_account_id, recipient_account_id, recipient_name, amount, comment,"
              " status, created_at, expires_at) VALUES (:s, :r, :name, :amount, :comment, 'pending', :now, :exp)"
@@ -185,9 +199,7 @@ def confirm(conn, user_id: int, transfer_id: int, code: str, rules: TransferRule
 
 
 def _book(conn, row, user_id: int, rules: TransferRules, now: datetime) -> dict:
-    locked = {a.id: a for a in conn.execute(
-        text("SELECT id, balance FROM accounts WHERE id IN (:a, :b) ORDER BY id FOR UPDATE"),
-        {"a": row.sender_account_id, "b": row.recipient_account_id})}
+    locked = _lock_accounts(conn, row.sender_account_id, row.recipient_account_id, "FOR UPDATE")
     sender_balance = locked[row.sender_account_id].balance
     if sender_balance < row.amount:
         _close(conn, row.id, "rejected", "insufficient_funds")
