@@ -1,0 +1,24 @@
+import { Link } from 'react-router'
+import { usePageTitle } from '../../utils/usePageTitle'
+import { MaterialIcon } from '../../utils/Icon'
+import { StatsCard } from '../stats/StatsCard'
+import { AccountCard } from './AccountCard'
+
+export function OverviewPage() {
+  usePageTitle('Overview')
+  return (
+    <section className="page">
+      <div className="page-head">
+        <h1 tabIndex={-1}>Overview</h1>
+        <Link to="/transfer" className="btn filled waves-effect">
+          <MaterialIcon name="send" className="left" />
+          New transfer
+        </Link>
+      </div>
+      <div className="overview-grid">
+        <AccountCard />
+        <StatsCard />
+      </div>
+    </section>
+  )
+}

@@ -1,0 +1,31 @@
+// Vite builds the browser app into dist/ (hashed files under dist/assets/), which nginx serves
+// at "/"; Vitest runs the unit tests in jsdom. `npm run dev` proxies the API to a running stack.
+import { defineConfig } from 'vite'
+import react from '@vitejs/plugin-react'
+
+const stack = process.env.PIGGY_DEV_STACK || 'https://localhost:8080'
+
+export default defineConfig({
+  plugins: [react()],
+  base: '/',
+  build: {
+    outDir: 'dist',
+    assetsDir: 'assets',
+    emptyOutDir: true,
+    sourcemap: false,
+    chunkSizeWarningLimit: 700,
+  },
+  server: {
+    proxy: {
+      '/api': { target: stack, secure: false, ws: true, changeOrigin: true },
+      '/auth': { target: stack, secure: false, changeOrigin: true },
+    },
+  },
+  test: {
+    environment: 'jsdom',
+    globals: true,
+    setupFiles: ['./src/setupTests.ts'],
+    css: false,
+    restoreMocks: true,
+  },
+})
