@@ -22,6 +22,7 @@ TEMPLATES = {
     "monitrc": "monit/monitrc.j2",
 }
 PRIVATE = {"monitrc", "mysqld-exporter.my.cnf"}  # Monit refuses a control file readable by others
+GRAFANA_TEMPLATE = "grafana/grafana.ini.j2"  # rendered only where a Grafana server is installed
 
 
 def environment() -> Environment:
@@ -41,6 +42,8 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "db_data": stack.db_dir / "data", "db_socket": stack.db_socket, "db_pid": stack.pidfile("mariadb"),
         "db_log": stack.logfile("mariadb"), "monit_dir": run / "monit", "monit_bin": ROOT / "monit" / "bin",
         "prometheus_rules": ROOT / "prometheus" / "rules",
+        "grafana_data": run / "grafana", "grafana_logs": stack.logs / "grafana",
+        "grafana_provisioning": ROOT / "grafana" / "provisioning", "grafana_dashboards": ROOT / "grafana" / "dashboards",
     }
     local = "127.0.0.1"
     hosts = dict.fromkeys(("db", "alertmanager", "alert_sink", "mysqld_exporter", "blackbox", "prometheus"), local)
@@ -103,8 +106,12 @@ def monit_services(stack: Stack, paths: dict, hosts: dict) -> list[dict]:
     ]
     grafana = grafana_binary()
     if grafana:
+        # The provisioning files take these from the environment (the containers set their own).
+        grafana_env = [f"PROMETHEUS_URL=http://{hosts['prometheus']}:{ports['prometheus']}",
+                       f"ALERTMANAGER_URL=http://{hosts['alertmanager']}:{ports['alertmanager']}",
+                       f"GRAFANA_DASHBOARDS_DIR={paths['grafana_dashboards']}"]
         http.append(("grafana", ports["grafana"], "/api/health", False,
-                     [grafana, *(["server"] if grafana.endswith("/grafana") else []),
+                     ["/usr/bin/env", *grafana_env, grafana, *(["server"] if grafana.endswith("/grafana") else []),
                       "--homepath", "/usr/share/grafana", "--config", conf / "grafana.ini"]))
     for name, port, path, tls, command in http:
         services.append({"name": name, "template": "http.j2", "pidfile": stack.pidfile(name), "host": "127.0.0.1",
@@ -121,4 +128,8 @@ def render_native(stack: Stack, secrets: dict[str, str]) -> dict:
         target = stack.conf / name
         target.write_text(env.get_template(template).render(**context))
         target.chmod(0o600 if name in PRIVATE else 0o644)
+    if grafana_binary():  # Monit runs Grafana only when it is installed; it holds the admin password
+        target = stack.conf / "grafana.ini"
+        target.write_text(env.get_template(GRAFANA_TEMPLATE).render(**context))
+        target.chmod(0o600)
     return context
