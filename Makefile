@@ -28,3 +28,12 @@ lint:
 test: install-test  ## unit tests, then the system tests against their own stack
 	$(PY) -m ruff check .
 	$(PY) -m pytest tests
+
+# --- containers (docker-compose.yml) ---
+.PHONY: compose-env test-compose
+
+compose-env:        ## write .env (the containers' secrets) for `docker compose up --build`; keeps existing ones
+	python3 -m stack compose-env
+
+test-compose:       ## check docker-compose.yml, the Dockerfiles and the container configs (no engine needed)
+	$(PY) -m pytest tests/compose -q

@@ -1,10 +1,7 @@
-"""python -m stack up|down|status|drill"""
+"""python -m stack up|down|status|drill (the native stack), render|compose-env (the containers)"""
 
 import argparse
 import sys
-
-from stack import control
-from stack.settings import Stack
 
 
 def main() -> int:
@@ -17,7 +14,29 @@ def main() -> int:
     drill.add_argument("service", nargs="?", default="appserver1",
                        choices=["appserver1", "appserver2", "mariadb", "nginx"])
     drill.add_argument("--times", type=int, default=1)
+    render = commands.add_parser("render", help="render the configs for the containers (the `config` service)")
+    render.add_argument("--target", choices=["compose"], required=True)
+    render.add_argument("--out", required=True, help="the directory of the `config` volume")
+    render.add_argument("--tls", help="make the TLS certificate here, unless it exists")
+    render.add_argument("--chown", action="store_true", help="give each file to the user that reads it (as root)")
+    env_file = commands.add_parser("compose-env", help="write .env (the containers' secrets) unless complete")
+    env_file.add_argument("--out", help="default: .env beside docker-compose.yml")
     args = parser.parse_args()
+    # compose-env runs on the system Python (standard library only), before any virtualenv exists.
+    if args.command == "compose-env":
+        from stack import compose
+
+        compose.write_env(args.out)
+        return 0
+    if args.command == "render":
+        from stack import compose
+
+        compose.render(args.out, args.tls, args.chown)
+        return 0
+
+    from stack import control
+    from stack.settings import Stack
+
     stack = Stack.from_env()
     if args.command == "up":
         control.up(stack)

@@ -9,6 +9,10 @@ import subprocess
 from stack.settings import Stack
 
 APP_DATABASE = "piggybank"
+# How a new data directory is made (natively here, and by the db container's entrypoint).
+INSTALL_DB_OPTIONS = ("--skip-test-db", "--auth-root-authentication-method=socket")
+# Where the stack's clients connect from: natively loopback; in containers any address of the compose network.
+NATIVE_CLIENT_HOSTS = ("127.0.0.1", "localhost")
 
 
 def initialise_datadir(stack: Stack) -> bool:
@@ -17,8 +21,7 @@ def initialise_datadir(stack: Stack) -> bool:
     if (data / "mysql").exists():
         return False
     stack.db_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
-                    "--skip-test-db", "--auth-root-authentication-method=socket"],
+    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root", *INSTALL_DB_OPTIONS],
                    check=True, capture_output=True)
     return True
 
@@ -33,11 +36,15 @@ def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def ensure_users(stack: Stack, secrets: dict[str, str]) -> None:
-    """Idempotent: creates the database and users, and (re)sets their passwords from the secrets."""
+def user_statements(secrets: dict[str, str], hosts: tuple[str, ...] = NATIVE_CLIENT_HOSTS) -> list[str]:
+    """Idempotent SQL that creates the database and users and (re)sets their passwords from the secrets.
+
+    Natively `ensure_users` runs it as root over the socket; the db container has MariaDB run it at
+    every start (--init-file), with the clients' hosts of the compose network.
+    """
     app_pw, exporter_pw = _quote(secrets["PIGGY_DB_PASSWORD"]), _quote(secrets["PIGGY_EXPORTER_DB_PASSWORD"])
     statements = [f"CREATE DATABASE IF NOT EXISTS {APP_DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"]
-    for host in ("127.0.0.1", "localhost"):
+    for host in hosts:
         statements += [
             f"CREATE USER IF NOT EXISTS 'piggybank'@'{host}' IDENTIFIED BY {app_pw}",
             f"ALTER USER 'piggybank'@'{host}' IDENTIFIED BY {app_pw}",
@@ -48,4 +55,9 @@ def ensure_users(stack: Stack, secrets: dict[str, str]) -> None:
             # SELECT only where the exporter reads, not on the bank's tables (password hashes live there).
             f"GRANT SELECT ON performance_schema.* TO 'exporter'@'{host}'",
         ]
-    root_sql(stack, ";\n".join(statements) + ";")
+    return statements
+
+
+def ensure_users(stack: Stack, secrets: dict[str, str]) -> None:
+    """Idempotent: creates the database and users, and (re)sets their passwords from the secrets."""
+    root_sql(stack, ";\n".join(user_statements(secrets)) + ";")

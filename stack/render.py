@@ -7,11 +7,11 @@ come from the context built here.
 
 import os
 import shlex
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from stack.settings import ROOT, Stack, grafana_binary
+from stack.settings import DEFAULT_PORTS, ROOT, Stack, grafana_binary
 
 TEMPLATES = {
     "nginx.conf": "nginx/nginx.conf.j2",
@@ -133,3 +133,146 @@ def render_native(stack: Stack, secrets: dict[str, str]) -> dict:
         target.write_text(env.get_template(GRAFANA_TEMPLATE).render(**context))
         target.chmod(0o600)
     return context
+
+
+# --- Containers ---------------------------------------------------------------------------------
+# `docker compose up --build` runs the same templates with the containers' addresses and paths. The
+# one-shot `config` service (app image, as root) runs `python -m stack render --target compose` into
+# the `config` volume, which every other service mounts read-only at COMPOSE_CONF; it also makes the
+# TLS certificate once, into the `tls` volume. Ports are the native defaults, inside each container.
+
+COMPOSE_CONF = PurePosixPath("/etc/piggybank")      # the `config` volume
+COMPOSE_ROOT = PurePosixPath("/opt/piggybank")      # the repository's code in the app and db images
+COMPOSE_STATE = PurePosixPath("/var/lib/piggybank")  # Monit's files and pid files, in each container
+COMPOSE_LOGS = PurePosixPath("/var/log/piggybank")
+COMPOSE_TLS = COMPOSE_STATE / "tls"                  # the `tls` volume
+COMPOSE_PYTHON = "/usr/local/bin/python"             # of the python image
+APP_UID = 10001       # user `piggy` of docker/app/Dockerfile (app servers, alert sink)
+MYSQL_UID = 999       # user `mysql` of docker/db/Dockerfile
+EXPORTER_UID = 10104  # `user:` of the mysqld-exporter service in docker-compose.yml
+GRAFANA_UID = 472     # user `grafana` of the grafana/grafana image
+
+# The compose service names that stand in for the native hosts (all 127.0.0.1 natively).
+COMPOSE_HOSTS = {"db": "db", "alertmanager": "alertmanager", "alert_sink": "alert-sink",
+                 "mysqld_exporter": "mysqld-exporter", "blackbox": "blackbox-exporter", "prometheus": "prometheus",
+                 "nginx": "nginx"}
+# Containers whose main process is Monit (under tini), and the Monit services each one supervises.
+MONIT_CONTAINERS = {"appserver1": ("appserver1",), "appserver2": ("appserver2",), "db": ("mariadb",)}
+# Where each native config file goes in the `config` volume (the monitrc goes to each Monit container).
+COMPOSE_OUTPUTS = {
+    "nginx.conf": "nginx/nginx.conf", "my.cnf": "db/my.cnf", "prometheus.yml": "prometheus/prometheus.yml",
+    "alertmanager.yml": "alertmanager/alertmanager.yml", "mysqld-exporter.my.cnf": "mysqld-exporter/my.cnf",
+    "monitrc": "{container}/monitrc",
+}
+COMPOSE_GRAFANA_INI = "grafana/grafana.ini"  # GRAFANA_TEMPLATE: natively only where Grafana is installed
+# Files readable only by the one user that needs them (Monit insists on owning its control file).
+COMPOSE_OWNERS = {"db/monitrc": (MYSQL_UID, 0o600), "db/init.sql": (MYSQL_UID, 0o400),
+                  "appserver1/monitrc": (APP_UID, 0o600), "appserver2/monitrc": (APP_UID, 0o600),
+                  "mysqld-exporter/my.cnf": (EXPORTER_UID, 0o400), COMPOSE_GRAFANA_INI: (GRAFANA_UID, 0o400)}
+
+
+def compose_paths() -> dict:
+    return {
+        "nginx_pid": PurePosixPath("/run/nginx.pid"), "nginx_logs": PurePosixPath("/var/log/nginx"),
+        "nginx_temp": PurePosixPath("/var/cache/nginx"), "tls_cert": COMPOSE_TLS / "cert.pem",
+        "tls_key": COMPOSE_TLS / "key.pem", "www": PurePosixPath("/usr/share/piggybank/www"),
+        "db_data": PurePosixPath("/var/lib/mysql"), "db_socket": PurePosixPath("/run/mysqld/mysqld.sock"),
+        "db_pid": PurePosixPath("/run/mysqld/mysqld.pid"), "db_log": COMPOSE_LOGS / "mariadb.log",
+        "monit_dir": COMPOSE_STATE / "monit", "monit_bin": COMPOSE_ROOT / "monit" / "bin",
+        "prometheus_rules": PurePosixPath("/etc/prometheus/rules"),
+        # the grafana/grafana image's own places; the repository's provisioning and dashboards are mounted
+        "grafana_data": PurePosixPath("/var/lib/grafana"), "grafana_logs": PurePosixPath("/var/log/grafana"),
+        "grafana_provisioning": PurePosixPath("/etc/grafana/provisioning"),
+        "grafana_dashboards": PurePosixPath("/etc/grafana/dashboards"),
+    }
+
+
+def _container_start(name: str, *command) -> str:
+    """A Monit start program in a container: the same monit/bin/start.sh as natively."""
+    args = [str(COMPOSE_ROOT / "monit" / "bin" / "start.sh"), str(compose_pidfile(name)),
+            str(COMPOSE_LOGS / f"{name}.log"), *map(str, command)]
+    return " ".join(shlex.quote(a) for a in args).replace('"', '\\"')
+
+
+def compose_pidfile(name: str) -> PurePosixPath:
+    return compose_paths()["db_pid"] if name == "mariadb" else COMPOSE_STATE / "pids" / f"{name}.pid"
+
+
+def compose_services(ports: dict[str, int], app_servers: list[dict]) -> list[dict]:
+    """The Monit services of the containers, in the shapes of `monit_services`."""
+    services = [{
+        # The db container runs as `mysql` throughout, so mariadbd needs no --user. The init file holds
+        # stack.database.user_statements: MariaDB applies it at every start, before it takes clients.
+        "name": "mariadb", "template": "mariadb.j2", "pidfile": compose_pidfile("mariadb"), "host": "127.0.0.1",
+        "port": ports["db"],
+        "start": _container_start("mariadb", "/usr/sbin/mariadbd", f"--defaults-file={COMPOSE_CONF / 'db' / 'my.cnf'}",
+                                  f"--init-file={COMPOSE_CONF / 'db' / 'init.sql'}"),
+    }]
+    for server in app_servers:
+        services.append({
+            # Not `mode manual` as natively: compose starts these only after the `migrate` service succeeded.
+            # The secrets come from the container's environment, which Monit passes on.
+            "name": server["name"], "template": "appserver.j2", "pidfile": compose_pidfile(server["name"]),
+            "host": "127.0.0.1", "port": server["port"], "manual": False,
+            "start": _container_start(server["name"], "/usr/bin/env", f"PIGGY_INSTANCE={server['name']}",
+                                      f"PIGGY_PORT={server['port']}", "PIGGY_BIND=0.0.0.0",
+                                      f"PIGGY_DB_HOST={COMPOSE_HOSTS['db']}", f"PIGGY_DB_PORT={ports['db']}",
+                                      f"PYTHONPATH={COMPOSE_ROOT}", COMPOSE_PYTHON, "-m", "app"),
+        })
+    return services
+
+
+def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) -> dict:
+    """The context for the containers: every key of `native_context`, with container addresses and paths."""
+    env = {} if env is None else env
+    ports = dict(DEFAULT_PORTS)
+    app_servers = [{"name": "appserver1", "host": "appserver1", "port": ports["app1"]},
+                   {"name": "appserver2", "host": "appserver2", "port": ports["app2"]}]
+    return {
+        "target": "compose", "foreground": True, "listen": "0.0.0.0", "db_bind": "0.0.0.0",
+        "nginx_user": "nginx",  # the nginx image's unprivileged user; its master runs as root
+        "login_rate": env.get("PIGGY_LOGIN_RATE", "10r/s"), "login_burst": env.get("PIGGY_LOGIN_BURST", "20"),
+        "ports": ports, "paths": compose_paths(), "hosts": dict(COMPOSE_HOSTS), "secrets": secrets,
+        "app_servers": app_servers, "services": compose_services(ports, app_servers),
+    }
+
+
+def compose_files(secrets: dict[str, str], env: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file of the `config` volume (relative path -> text), rendered from the native templates."""
+    from stack.database import user_statements
+
+    context = compose_context(secrets, env)
+    templates = environment()
+    files = {}
+    for name, template in TEMPLATES.items():
+        if name not in COMPOSE_OUTPUTS:
+            raise KeyError(f"{template} has no place in the containers: add it to COMPOSE_OUTPUTS")
+        if name == "monitrc":
+            for container, names in MONIT_CONTAINERS.items():
+                services = [s for s in context["services"] if s["name"] in names]
+                files[COMPOSE_OUTPUTS[name].format(container=container)] = templates.get_template(template).render(
+                    **{**context, "services": services})
+        else:
+            files[COMPOSE_OUTPUTS[name]] = templates.get_template(template).render(**context)
+    files[COMPOSE_GRAFANA_INI] = templates.get_template(GRAFANA_TEMPLATE).render(**context)
+    # Client hosts "%": in the compose network the app servers and the exporter connect from their own addresses.
+    files["db/init.sql"] = "".join(f"{statement};\n" for statement in user_statements(secrets, hosts=("%",)))
+    return files
+
+
+def render_compose(out: Path, secrets: dict[str, str], env: dict[str, str] | None = None,
+                   chown: bool = False) -> list[Path]:
+    """Write the `config` volume's files under `out`; with chown (as root), give each its reader."""
+    written = []
+    for relative, text in compose_files(secrets, env).items():
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.chmod(0o755)
+        uid, mode = COMPOSE_OWNERS.get(relative, (0, 0o644))
+        target.unlink(missing_ok=True)  # a read-only file of an earlier run
+        target.write_text(text)
+        target.chmod(mode)
+        if chown:
+            os.chown(target, uid, uid)
+        written.append(target)
+    return written
