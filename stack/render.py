@@ -43,7 +43,8 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "db_log": stack.logfile("mariadb"), "monit_dir": run / "monit", "monit_bin": ROOT / "monit" / "bin",
         "prometheus_rules": ROOT / "prometheus" / "rules",
         "grafana_data": run / "grafana", "grafana_logs": stack.logs / "grafana",
-        "grafana_provisioning": ROOT / "grafana" / "provisioning", "grafana_dashboards": ROOT / "grafana" / "dashboards",
+        "grafana_provisioning": ROOT / "grafana" / "provisioning",
+        "grafana_dashboards": ROOT / "grafana" / "dashboards",
     }
     local = "127.0.0.1"
     hosts = dict.fromkeys(("db", "alertmanager", "alert_sink", "mysqld_exporter", "blackbox", "prometheus"), local)

@@ -1,0 +1,248 @@
+"""The containers' configs are the native templates rendered with other addresses and paths.
+
+Both are rendered here and compared after masking exactly the context values that differ by
+design; then the container configs are checked by the tools (nginx -t, monit -t, promtool, amtool)
+at their container paths (tests/compose/containerfs.py).
+"""
+
+import configparser
+import os
+import re
+import shlex
+import stat
+from pathlib import Path
+
+import pytest
+
+from stack import render
+from stack.settings import ROOT, Stack
+from tests.compose.conftest import run
+from tests.compose.containerfs import quote, run_in_layout
+
+CONF = render.COMPOSE_CONF
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory, secrets) -> tuple[dict, dict[str, str]]:
+    """The native context and files (grafana.ini too, which natively needs Grafana installed)."""
+    run_dir = tmp_path_factory.mktemp("native") / "run"
+    stack = Stack.from_env({"PIGGY_RUN_DIR": str(run_dir), "PIGGY_PORT_OFFSET": "0"})
+    context = render.native_context(stack, secrets)
+    templates = render.environment()
+    files = {name: templates.get_template(template).render(**context) for name, template in render.TEMPLATES.items()}
+    files["grafana.ini"] = templates.get_template(render.GRAFANA_TEMPLATE).render(**context)
+    return context, files
+
+
+@pytest.fixture(scope="module")
+def containers(secrets) -> tuple[dict, dict[str, str]]:
+    return render.compose_context(secrets), render.compose_files(secrets)
+
+
+def addresses(*contexts) -> set[str]:
+    found = {"127.0.0.1", "localhost", "0.0.0.0"}
+    for context in contexts:
+        found |= set(context["hosts"].values()) | {context["listen"], context["db_bind"]}
+        found |= {server["host"] for server in context["app_servers"]}
+    return found
+
+
+def mask(text: str, context: dict, address_tokens: set[str]) -> str:
+    """Replace the values that differ by design: start programs and pid files of the Monit services,
+    paths, the OS user of nginx's workers, `mode manual` (natively the app servers are started after
+    the migration by `make up`; in compose, `depends_on` orders that), and addresses."""
+    # Placeholders joined by "_", which the address pattern below never matches inside.
+    for service in context["services"]:
+        text = text.replace(service["start"], f"<start_{service['name']}>")
+    for key, value in sorted(context["paths"].items(), key=lambda item: -len(str(item[1]))):
+        text = text.replace(str(value), f"<path_{key}>")
+    for service in context["services"]:
+        text = text.replace(str(service["pidfile"]), f"<pidfile_{service['name']}>")
+    text = re.sub(r"(?m)^user \S+;\n", "", text)
+    text = re.sub(r"(?m)^    mode manual$\n?", "", text)
+    tokens = "|".join(re.escape(t) for t in sorted(address_tokens, key=len, reverse=True))
+    return re.sub(rf"(?<![\w.-])({tokens})(?![\w-])", "<addr>", text)
+
+
+def monit_blocks(text: str) -> tuple[str, dict[str, str]]:
+    """A rendered monitrc: its header, and each service's block by name."""
+    starts = list(re.finditer(r"(?m)^# ([\w-]+): .*\n(?:#.*\n)*check process \1 ", text))
+    blocks = {m.group(1): text[m.start():(starts[i + 1].start() if i + 1 < len(starts) else len(text))].strip()
+              for i, m in enumerate(starts)}
+    return text[:starts[0].start()].strip(), blocks
+
+
+def test_every_native_template_is_rendered_for_the_containers(containers):
+    _, files = containers
+    assert set(render.TEMPLATES) <= set(render.COMPOSE_OUTPUTS)
+    expected = {render.COMPOSE_OUTPUTS[name] for name in render.TEMPLATES if name != "monitrc"}
+    expected |= {f"{container}/monitrc" for container in render.MONIT_CONTAINERS}
+    assert set(files) == expected | {"db/init.sql", render.COMPOSE_GRAFANA_INI}
+
+
+def test_container_configs_equal_the_native_ones_but_for_addresses_and_paths(native, containers):
+    native_context, native_files = native
+    compose_context, compose_files = containers
+    tokens = addresses(native_context, compose_context)
+    for name in [*render.TEMPLATES, "grafana.ini"]:
+        if name == "monitrc":
+            continue
+        ours = compose_files[render.COMPOSE_GRAFANA_INI if name == "grafana.ini" else render.COMPOSE_OUTPUTS[name]]
+        theirs = native_files[name]
+        assert ours != theirs, f"{name}: nothing differs at all, so the containers would use native addresses"
+        assert mask(ours, compose_context, tokens) == mask(theirs, native_context, tokens), name
+    def masked_blocks(text, context):
+        header, blocks = monit_blocks(text)
+        return mask(header, context, tokens), {name: mask(block, context, tokens).strip()
+                                               for name, block in blocks.items()}
+
+    native_header, native_blocks = masked_blocks(native_files["monitrc"], native_context)
+    for container, names in render.MONIT_CONTAINERS.items():
+        header, blocks = masked_blocks(compose_files[f"{container}/monitrc"], compose_context)
+        assert header == native_header, f"{container}/monitrc: the header differs from the native one"
+        assert set(blocks) == set(names)
+        for name in names:
+            assert blocks[name] == native_blocks[name], f"{container}/monitrc: {name} differs from the native check"
+
+
+def test_the_containers_use_their_own_addresses(containers):
+    _, files = containers
+    nginx = files["nginx/nginx.conf"]
+    assert "server appserver1:8001 " in nginx and "server appserver2:8002 " in nginx
+    assert "listen 0.0.0.0:8080 ssl" in nginx and "user nginx;" in nginx
+    prometheus = files["prometheus/prometheus.yml"]
+    for target in ("appserver1:8001", "appserver2:8002", "mysqld-exporter:9104", "alertmanager:9093",
+                   "https://nginx:8080/api/healthcheck", "blackbox-exporter:9115"):
+        assert target in prometheus
+    assert "http://alert-sink:9095/alerts" in files["alertmanager/alertmanager.yml"]
+    assert "127.0.0.1" not in nginx + prometheus + files["alertmanager/alertmanager.yml"]
+    assert "bind-address = 0.0.0.0" in files["db/my.cnf"]
+
+
+def test_the_start_programs_run_what_runs_natively(native, containers):
+    def command(service):
+        return shlex.split(service["start"].replace('\\"', '"'))
+
+    theirs = {s["name"]: command(s) for s in native[0]["services"]}
+    ours = {s["name"]: command(s) for s in containers[0]["services"]}
+    for name, args in ours.items():
+        assert Path(args[0]).name == Path(theirs[name][0]).name == "start.sh", name
+    for app in ("appserver1", "appserver2"):
+        assert ours[app][-2:] == theirs[app][-2:] == ["-m", "app"]
+        env = {a.split("=")[0]: a.split("=", 1)[1] for a in ours[app] if re.match(r"PIGGY_\w+=", a)}
+        native_env = {a.split("=")[0]: a.split("=", 1)[1] for a in theirs[app] if re.match(r"PIGGY_\w+=", a)}
+        for key in ("PIGGY_INSTANCE", "PIGGY_PORT", "PIGGY_DB_PORT"):
+            assert env[key] == native_env[key], f"{app}: {key}"
+        assert env["PIGGY_DB_HOST"] == "db" and env["PIGGY_BIND"] == "0.0.0.0"
+    assert Path(ours["mariadb"][3]).name == Path(theirs["mariadb"][3]).name == "mariadbd"
+    assert ours["mariadb"][4] == f"--defaults-file={CONF}/db/my.cnf"
+    assert f"--init-file={CONF}/db/init.sql" in ours["mariadb"]
+
+
+def test_db_init_sql_is_the_native_user_sql_for_the_compose_network(containers, secrets):
+    from stack.database import user_statements
+
+    sql = containers[1]["db/init.sql"]
+    native = user_statements(secrets)
+    assert sql.count(";\n") == len(user_statements(secrets, hosts=("%",)))
+    assert sql.replace("'%'", "'127.0.0.1'") == "".join(f"{s};\n" for s in native[:8])
+    assert secrets["PIGGY_DB_PASSWORD"] in sql and "'localhost'" not in sql
+
+
+def test_grafana_ini_and_exporter_credentials_parse(containers, secrets):
+    files = containers[1]
+    grafana = configparser.ConfigParser(inline_comment_prefixes=None)
+    grafana.read_string(files[render.COMPOSE_GRAFANA_INI])
+    assert grafana["server"]["http_port"] == "5000" and grafana["server"]["http_addr"] == "0.0.0.0"
+    assert grafana["auth.anonymous"]["enabled"] == "true" and grafana["auth.anonymous"]["org_role"] == "Viewer"
+    assert grafana["security"]["admin_password"] == secrets["PIGGY_GRAFANA_ADMIN_PASSWORD"]
+    exporter = configparser.ConfigParser()
+    exporter.read_string(files["mysqld-exporter/my.cnf"])
+    assert dict(exporter["client"]) == {"user": "exporter", "password": secrets["PIGGY_EXPORTER_DB_PASSWORD"],
+                                        "host": "db", "port": "3307"}
+
+
+def test_the_config_service_command_renders_the_volume(tmp_path, env_file, secrets):
+    """What the `config` service runs: every file, each with its reader's uid and mode, and a
+    certificate that is made once and then kept."""
+    out, tls = tmp_path / "config", tmp_path / "tls"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PIGGY_")},
+           **{k: v for k, v in (line.split("=", 1) for line in env_file.read_text().splitlines()
+                                if "=" in line and not line.startswith("#"))}, "PYTHONPATH": str(ROOT)}
+    command = [str(ROOT / ".venv/bin/python"), "-m", "stack", "render", "--target", "compose", "--out", out,
+               "--tls", tls, *(["--chown"] if os.geteuid() == 0 else [])]
+    run(*command, env=env, cwd=ROOT)
+    for relative in render.compose_files(secrets):
+        path = out / relative
+        uid, mode = render.COMPOSE_OWNERS.get(relative, (0, 0o644))
+        assert stat.S_IMODE(path.stat().st_mode) == mode, relative
+        if os.geteuid() == 0:
+            assert path.stat().st_uid == uid, relative
+    key = (tls / "key.pem").read_bytes()
+    assert stat.S_IMODE((tls / "key.pem").stat().st_mode) == 0o600
+    run(*command, env=env, cwd=ROOT)  # the second start keeps the certificate and re-renders read-only files
+    assert (tls / "key.pem").read_bytes() == key
+    text = run("openssl", "x509", "-in", tls / "cert.pem", "-noout", "-text").stdout
+    assert "DNS:localhost" in text
+    missing = run(*command, check=False, cwd=ROOT, env={k: v for k, v in env.items() if k != "PIGGY_JWT_SECRET"})
+    assert missing.returncode != 0 and "PIGGY_JWT_SECRET" in missing.stderr
+
+
+# --- the tools, at the container paths ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory, containers) -> dict:
+    """nginx -t, monit -t, promtool and amtool on the container configs, at their container paths."""
+    work = tmp_path_factory.mktemp("containerfs")
+    context, files = containers
+    conf = work / "config"
+    render.render_compose(conf, context["secrets"])  # without --chown: the checks run as root
+    tls = work / "tls"
+    from stack import tls as certificates
+
+    certificates.ensure_certificate(tls)
+    paths = context["paths"]
+    www = ROOT / "frontend" / "dist"
+    layout = {
+        str(CONF): conf,
+        str(render.COMPOSE_TLS): tls,
+        str(render.COMPOSE_ROOT / "monit"): ROOT / "monit",
+        str(paths["www"]): www if (www / "index.html").exists() else ROOT / "nginx" / "placeholder",
+        str(paths["prometheus_rules"]): ROOT / "prometheus" / "rules",
+        str(paths["monit_dir"]) + "/.keep": "",
+        str(paths["nginx_temp"]) + "/.keep": "",
+        str(paths["nginx_logs"]) + "/.keep": "",
+    }
+    commands = {
+        "nginx": quote("nginx", "-t", "-c", f"{CONF}/nginx/nginx.conf"),
+        "promtool": quote("promtool", "check", "config", f"{CONF}/prometheus/prometheus.yml"),
+        "amtool": quote("amtool", "check-config", f"{CONF}/alertmanager/alertmanager.yml"),
+    }
+    for container in render.MONIT_CONTAINERS:
+        commands[f"monit {container}"] = quote("monit", "-t", "-c", f"{CONF}/{container}/monitrc")
+    hosts = sorted(set(context["hosts"].values()) | {s["host"] for s in context["app_servers"]})
+    return run_in_layout(work, layout, commands, hosts)
+
+
+def test_nginx_accepts_the_container_config(checked):
+    assert checked["nginx"].returncode == 0, checked["nginx"].output
+    assert "test is successful" in checked["nginx"].output
+
+
+@pytest.mark.parametrize("container", sorted(render.MONIT_CONTAINERS))
+def test_monit_accepts_each_containers_control_file(checked, container):
+    result = checked[f"monit {container}"]
+    assert result.returncode == 0, result.output
+    assert "Control file syntax OK" in result.output
+
+
+def test_promtool_accepts_the_container_prometheus_config_and_its_rules(checked):
+    result = checked["promtool"]
+    assert result.returncode == 0, result.output
+    assert re.search(r"SUCCESS: [1-9]\d* rules found", result.output), result.output
+
+
+def test_amtool_accepts_the_container_alertmanager_config(checked):
+    result = checked["amtool"]
+    assert result.returncode == 0, result.output
+    assert "SUCCESS" in result.output
