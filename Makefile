@@ -37,3 +37,24 @@ compose-env:        ## write .env (the containers' secrets) for `docker compose 
 
 test-compose:       ## check docker-compose.yml, the Dockerfiles and the container configs (no engine needed)
 	$(PY) -m pytest tests/compose -q
+
+# --- load, failover drill, benchmark (load/); results in load/results/ (git-ignored) ---
+LOAD_USERS ?= 20
+LOAD_RATE ?= 4
+LOAD_TIME ?= 1m
+
+load:               ## Locust journeys against the running stack: headless, CSV + HTML; UI=1 serves the web UI on :8089
+	@mkdir -p load/results
+ifeq ($(UI),1)
+	.venv/bin/locust -f load/locustfile.py --web-host 127.0.0.1 --web-port 8089 -u $(LOAD_USERS) -r $(LOAD_RATE)
+else
+	.venv/bin/locust -f load/locustfile.py --headless -u $(LOAD_USERS) -r $(LOAD_RATE) -t $(LOAD_TIME) \
+		--csv load/results/load --html load/results/load.html --only-summary
+endif
+
+failover:           ## kill -9 / SIGSTOP app servers, kill -9 mariadbd, bad input, all under load; -> docs/benchmarks.md
+	$(PY) -m load.failover --docs
+
+bench:              ## wrk: the stack vs a minimal Flask app and a bare WSGI callable, metrics on/off; -> docs/benchmarks.md
+	@command -v wrk >/dev/null || python3 -m stack.install --for-tests
+	$(PY) -m load.bench --docs

@@ -1,0 +1,219 @@
+"""Write the latest benchmark and failover figures into docs/benchmarks.md (each tool owns one
+marked section and leaves the rest of the file alone) and their pictures into docs/img/."""
+
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from stack.settings import ROOT  # noqa: E402
+
+DOC = ROOT / "docs" / "benchmarks.md"
+IMG = ROOT / "docs" / "img"
+HEADER = """# Benchmarks and the failover drill
+
+The figures below are written by the tools themselves, each into its own section:
+`make bench` (load/bench.py) and `make failover` (load/failover.py), both against the stack of
+`make up`. Re-run them to refresh this page.
+
+These machines have 2 cores shared by everything: the load generator, nginx, both app servers,
+MariaDB, Prometheus and, while they work, other engineers' test stacks. Absolute numbers are
+therefore noisy; the load average is recorded with every run, and ratios measured side by side in
+one run (the app against its baselines, metrics on against off) are more stable than the absolute
+throughput.
+"""
+
+BENCH_ORDER = ["bare wsgi", "flask baseline", "app metrics off", "app metrics on", "stack GET /api/user",
+               "stack transfer flow"]
+COLOURS = {"bare wsgi": "#9aa0a6", "flask baseline": "#7c8ea6", "app metrics off": "#6aa6d8",
+           "app metrics on": "#3b6fd1", "stack GET /api/user": "#2e9d5b", "stack transfer flow": "#f0a020"}
+
+
+def _update(section: str, body: str) -> None:
+    begin, end = f"<!-- {section}:begin -->", f"<!-- {section}:end -->"
+    text = DOC.read_text() if DOC.exists() else HEADER
+    block = f"{begin}\n{body.rstrip()}\n{end}"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text)
+
+
+def _fmt(value, digits=1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+# --- benchmark ---------------------------------------------------------------------------------------
+
+def draw_bench(report: dict, path: Path) -> None:
+    summary = report["summary"]
+    names = [n for n in BENCH_ORDER if n in summary]
+    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1.25, 1]})
+    y = list(range(len(names)))[::-1]
+    rps = [summary[n]["rps"] for n in names]
+    errors = [[summary[n]["rps"] - summary[n]["rps_min"] for n in names],
+              [summary[n]["rps_max"] - summary[n]["rps"] for n in names]]
+    left.barh(y, rps, xerr=errors, color=[COLOURS[n] for n in names], capsize=3, ecolor="#555555")
+    for yy, n, value in zip(y, names, rps, strict=True):
+        extra = f"  ({summary[n]['transfers_per_s']:.0f} transfers/s)" if summary[n].get("transfers_per_s") else ""
+        left.text(value, yy, f"  {value:,.0f} req/s{extra}", va="center", fontsize=8.5)
+    left.set_yticks(y, names)
+    left.set_xlim(0, max(rps) * 1.45)
+    left.set_xlabel("requests per second (median of rounds; bars: min–max)")
+    left.set_title(f"Throughput through nginx (TLS), wrk -c{report['settings']['connections']}",
+                   loc="left", fontweight="bold")
+    height = 0.26
+    for offset, (key, colour) in enumerate((("p50_ms", "#3b6fd1"), ("p95_ms", "#f0a020"), ("p99_ms", "#d64545"))):
+        right.barh([yy + (1 - offset) * height for yy in y], [summary[n][key] for n in names], height=height,
+                   color=colour, label=key.replace("_ms", ""))
+    right.axvline(50, color="#d64545", linestyle="--", linewidth=0.9)
+    right.text(50, max(y) + 0.6, " p99 target 50 ms", color="#d64545", fontsize=8, va="bottom")
+    right.set_yticks(y, [""] * len(names))
+    right.set_xscale("log")
+    right.set_xlabel("latency, ms (log scale)")
+    right.set_title("Latency (median of rounds)", loc="left", fontweight="bold")
+    right.legend(frameon=False, loc="lower right")
+    fig.suptitle(f"PiggyBank benchmark, {report['when'][:10]}: {report['versions']['cores']} cores "
+                 f"({report['versions']['cpu']}), load average at start {report['load_average_at_start'][0]:.1f}",
+                 x=0.01, ha="left", fontsize=10.5, fontweight="bold")
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def bench_markdown(report: dict, image: str) -> str:
+    v, s, summary = report["versions"], report["settings"], report["summary"]
+    lines = [
+        "## Benchmark (`make bench`)",
+        "",
+        f"Measured {report['when']} on {v['cores']} cores ({v['cpu']}), {v['memory_gb']} GB, Linux {v['kernel']}; "
+        f"load average {report['load_average_at_start'][0]:.1f} at the start, {report['load_average_at_end'][0]:.1f} "
+        "at the end.",
+        f"Python {v['python']}, Flask {v['flask']}, Werkzeug {v['werkzeug']}, gevent {v['gevent']}, SQLAlchemy "
+        f"{v['sqlalchemy']}, prometheus-flask-exporter {v['prometheus_flask_exporter']}; {v['nginx']}; "
+        f"{v['mariadb']}; {v['wrk'].split(' [')[0]}.",
+        f"Tool: {s['tool']}, {s['threads']} threads and {s['connections']} connections for GET /api/user "
+        f"({s['connections']} threads with one connection each for the transfer flow), {s['seconds']:g} s per run, "
+        f"{s['rounds']} interleaved rounds, medians (min–max).",
+        "",
+        "| target | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | backend RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in BENCH_ORDER:
+        if name not in summary:
+            continue
+        r = summary[name]
+        label = name + (f" ({r['transfers_per_s']:.1f} transfers/s)" if r.get("transfers_per_s") else "")
+        lines.append(f"| {label} | {r['rps']:,.0f} ({r['rps_min']:,.0f}–{r['rps_max']:,.0f}) | {_fmt(r['p50_ms'])} "
+                     f"| {_fmt(r['p95_ms'])} | {_fmt(r['p99_ms'])} | {_fmt(r['max_ms'], 0)} | {r['errors']:.0f} "
+                     f"| {_fmt(r.get('rss_mb'))} |")
+    startup = report.get("startup") or {}
+    restarts = report["restarts"]
+    lines += [
+        "",
+        "The app rows run two app servers of their own (python -m app) behind an nginx rendered from the same "
+        "template, on the stack's database; the baselines are load/baseline.py, served the same way "
+        "(gevent WSGIServer, TCP_NODELAY), behind the same nginx config. Every target answers the same "
+        "GET /api/user request with a body of the same shape.",
+        "",
+        f"- GET /api/user through nginx: **{report['ratio_to_flask'] * 100:.0f} %** of the minimal Flask "
+        f"baseline, **{report['ratio_to_wsgi'] * 100:.0f} %** of the bare WSGI callable (the Flask baseline "
+        f"itself reaches {report['flask_to_wsgi'] * 100:.0f} % of the bare callable).",
+        f"- Cost of observability (prometheus-flask-exporter on vs off): **{report['metrics_cost'] * 100:.1f} %** "
+        "of throughput.",
+        "- Resident memory of the stack's app servers under load (peak): " + ", ".join(
+            f"{k} {mb:.0f} MB" for k, mb in report["rss_mb_under_load"].items()) + ".",
+        "- kill -9 until healthy again (stack/drill.py, idle stack): appserver1 " + ", ".join(
+            f"{x:.2f}" for x in restarts["appserver1_s"]) + " s; mariadb " + ", ".join(
+            f"{x:.2f}" for x in restarts["mariadb_s"]) + " s until it answers, " + ", ".join(
+            f"{x:.2f}" for x in restarts["mariadb_until_app_servers_healthy_s"]) + " s until both app servers "
+        "are healthy through it.",
+    ]
+    if startup:
+        lines.append(f"- `make up` until everything is healthy (a throwaway stack on free ports): cold "
+                     f"{startup['cold_s']:.1f} s (new data directory, schema and seed), warm {startup['warm_s']:.1f} s "
+                     f"(launcher's own figure: {_fmt(startup.get('cold_reported_s'))} s / "
+                     f"{_fmt(startup.get('warm_reported_s'))} s; the rest is `make`'s install check).")
+    lines += ["", "| target (issue 6) | measured | met |", "|---|---:|:---:|"]
+    for name, target in report["targets"].items():
+        lines.append(f"| {name} | {target['measured']} | {'yes' if target['met'] else '**no**'} |")
+    lines += ["", f"![Benchmark]({image})"]
+    return "\n".join(lines)
+
+
+def update_bench(report: dict, png: Path) -> None:
+    IMG.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(png, IMG / "bench.png")
+    _update("bench", bench_markdown(report, "img/bench.png"))
+
+
+# --- failover ----------------------------------------------------------------------------------------
+
+def failover_markdown(report: dict, image: str) -> str:
+    lines = [
+        "## Failover drill (`make failover`)",
+        "",
+        f"Run {report['when']} against {report['host']}: {report['users']} simulated users (Locust journeys), "
+        f"{report['duration_s']:.0f} s, {report['cores']} cores, "
+        f"{'quick' if report['quick'] else 'full'} schedule. Requests are final answers after the client's own "
+        "retries; latency is what the user waited (sign-ins excluded). \"new pid\" is when Monit had started a new "
+        "process, \"healthy\" when its healthcheck answered 200 (for the database: when both app servers did); "
+        "\"prom 0/1\" when Prometheus showed up == 0 and 1 again (\"–\": the outage was shorter than a scrape).",
+        "",
+        "| phase | requests | failed | client retries | p50 ms | p95 ms | p99 ms | max ms | new pid s | "
+        "healthy s | prom 0 s | prom 1 s | nginx retried |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["phases"]:
+        healthy = r.get("app_servers_healthy_s", r.get("healthy_s"))
+        lines.append(
+            f"| {r['phase']} | {r['requests']} | {r['failures']} | {r['client_retries']} | {_fmt(r['p50_ms'])} "
+            f"| {_fmt(r['p95_ms'])} | {_fmt(r['p99_ms'], 0)} | {_fmt(r['max_ms'], 0)} | {_fmt(r.get('restarted_s'))} "
+            f"| {_fmt(healthy)} | {_fmt(r.get('prometheus_down_s'))} | {_fmt(r.get('prometheus_up_s'))} "
+            f"| {r['nginx_retried_upstream']} |")
+    totals, book = report["totals"], report["ledger"]
+    lines += [
+        "",
+        f"Total: {totals['requests']:,} requests, **{totals['failures']} failed**, {totals['client_retries']} "
+        f"retried by the client. Outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(totals["outcomes"].items()))
+        + ".",
+    ]
+    for r in report["phases"]:
+        if r.get("retried_statuses"):
+            lines.append(f"- {r['phase']}: the client retried {r['retried_statuses']}"
+                         + (f"; the slowest 503 came after {r['slowest_503_ms']:.0f} ms" if r.get("slowest_503_ms")
+                            else "") + ".")
+    if report.get("bad_input"):
+        b = report["bad_input"]
+        lines.append(f"- Bad input: {b['sent']} requests, answered {b['statuses']}; not a 4xx: {b['problem_count']}.")
+    lines.append(f"- Ledger: {'right' if book['ok'] else '**broken**'}: {book['invariant_violations']} invariant "
+                 f"violations, {book['doubled_keys']} keys booked twice, {book['orphan_transfers']} transfers without "
+                 f"their key, {book['transfers_confirmed_seen']} transfers confirmed to clients, all booked"
+                 + ("" if book["ok"] else f"; problems: {book['problems'][:3]}") + ".")
+    alerts = report["alerts"]
+    lines.append("- Alerts in Prometheus: " + ("; ".join(
+        f"{a['alert']} ({a['labels'].get('appserver') or a['labels'].get('instance', '')}) pending at "
+        f"{a.get('pending', '–')} s, firing at {a.get('firing', '–')} s, resolved at {a.get('resolved', '–')} s"
+        for a in alerts) or "none became pending (every outage was shorter than the rules' `for`)") + ".")
+    lines.append("- Alertmanager's webhook (alert sink): " + ("; ".join(
+        f"{s['status']} {', '.join(s['alerts'])} at {s['received_s']} s" for s in report["alert_sink"])
+        or "nothing arrived") + ".")
+    lines += ["", "| check | result |", "|---|:---:|"]
+    for name, target in report["targets"].items():
+        lines.append(f"| target: {name} | {target['measured_s']:.2f} s, {'met' if target['met'] else '**not met**'} |")
+    for name, ok in report["checks"].items():
+        lines.append(f"| {name} | {'ok' if ok else '**failed**'} |")
+    lines += ["", f"![Failover timeline]({image})"]
+    return "\n".join(lines)
+
+
+def update_failover(report: dict, png: Path) -> None:
+    IMG.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(png, IMG / "failover-timeline.png")
+    _update("failover", failover_markdown(report, "img/failover-timeline.png"))

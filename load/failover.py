@@ -1,0 +1,682 @@
+"""The failover drill: the Locust journeys run against the native stack while faults are injected
+on a schedule, and what users, Monit, Prometheus and the ledger saw is recorded.
+
+    make failover                                # against `make up`'s stack
+    PIGGY_RUN_DIR=... PIGGY_PORT_OFFSET=... .venv/bin/python -m load.failover [--quick] [--users N]
+
+Faults (full schedule): kill -9 appserver1; kill -9 appserver2 once appserver1 is healthy again;
+SIGSTOP appserver1 for 20 s (then SIGCONT if it still exists: Monit should have restarted it long
+before); kill -9 mariadbd; a burst of bad input. --quick (used by `make test`): one kill -9 and
+one SIGSTOP, about a minute.
+
+Per phase: requests, failures, client retries, p50/p95/p99; seconds until Monit had a new process
+and until its healthcheck was ok; until Prometheus showed up == 0 and up == 1 again; nginx's own
+retries (access log). Alerts that fired or resolved (Prometheus and the alert sink). At the end the
+ledger: invariants, no idempotency key booked twice, every transfer a client saw confirmed is booked.
+Prints a table, writes JSON + CSV + a PNG timeline into load/results/. Exit code 0 only if there
+were no failed requests during the app server faults, no bad input got a 5xx, the database outage
+failed fast, the ledger is right and every process is running and monitored again.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()  # Locust does this on import too; first, so every module below is cooperative
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+import requests  # noqa: E402
+import urllib3  # noqa: E402
+
+from stack import drill  # noqa: E402
+from stack.settings import ROOT, Stack  # noqa: E402
+
+RESULTS = ROOT / "load" / "results"
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the stack's self-signed certificate
+APP_SERVERS = ("appserver1", "appserver2")
+
+
+def now() -> float:
+    return time.time()
+
+
+def session() -> requests.Session:
+    s = requests.Session()
+    s.verify = False
+    s.trust_env = False  # REQUESTS_CA_BUNDLE in this environment would override verify=False
+    return s
+
+
+# --- watchers: component health, Prometheus, alerts ----------------------------------------------------
+
+def db_answers(port: int, timeout: float = 1.0) -> bool:
+    """MariaDB sends its handshake as soon as it accepts a connection: enough to call it up."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            return len(s.recv(64)) > 4
+    except OSError:
+        return False
+
+
+@dataclass
+class Watch:
+    stack: Stack
+    started: float
+    health: list = field(default_factory=list)       # (t, component, "ok" | "degraded" | "down")
+    prometheus: list = field(default_factory=list)   # (t, series, value or None)
+    alerts: dict = field(default_factory=dict)       # (name, labels) -> {"pending", "firing", "resolved"}
+    greenlets: list = field(default_factory=list)
+
+    def start(self):
+        self.greenlets = [gevent.spawn(self._health), gevent.spawn(self._prometheus), gevent.spawn(self._alerts)]
+
+    def stop(self):
+        gevent.killall(self.greenlets, block=False)
+
+    def t(self) -> float:
+        return now() - self.started
+
+    def _health(self):
+        http = session()
+        while True:
+            for server in self.stack.app_servers:
+                try:
+                    status = http.get(f"http://127.0.0.1:{server.port}/api/healthcheck", timeout=1).status_code
+                    state = "ok" if status == 200 else "degraded"
+                except requests.RequestException:
+                    state = "down"
+                self.health.append((self.t(), server.name, state))
+            self.health.append((self.t(), "mariadb", "ok" if db_answers(self.stack.ports["db"]) else "down"))
+            gevent.sleep(0.25)
+
+    def query(self, http, expr: str) -> list:
+        url = f"http://127.0.0.1:{self.stack.ports['prometheus']}/api/v1/query"
+        return http.get(url, params={"query": expr}, timeout=2).json()["data"]["result"]
+
+    def _prometheus(self):
+        http = session()
+        while True:
+            try:
+                for r in self.query(http, 'up{job="app"}'):
+                    self.prometheus.append((self.t(), r["metric"]["appserver"], float(r["value"][1])))
+                for r in self.query(http, "mysql_up"):
+                    self.prometheus.append((self.t(), "mariadb", float(r["value"][1])))
+            except (requests.RequestException, ValueError, KeyError):
+                pass
+            gevent.sleep(0.5)
+
+    def _alerts(self):
+        http = session()
+        url = f"http://127.0.0.1:{self.stack.ports['prometheus']}/api/v1/alerts"
+        while True:
+            try:
+                active = http.get(url, timeout=2).json()["data"]["alerts"]
+            except (requests.RequestException, ValueError, KeyError):
+                active = None
+            if active is not None:
+                t = self.t()
+                seen = set()
+                for alert in active:
+                    labels = {k: v for k, v in alert["labels"].items() if k not in ("severity",)}
+                    key = (labels.get("alertname"), json.dumps(labels, sort_keys=True))
+                    seen.add(key)
+                    record = self.alerts.setdefault(key, {"alert": labels.get("alertname"), "labels": labels})
+                    record.setdefault(alert["state"], round(t, 1))
+                    record.pop("resolved", None)
+                for key, record in self.alerts.items():
+                    if key not in seen and "resolved" not in record:
+                        record["resolved"] = round(t, 1)
+            gevent.sleep(1)
+
+    def firing_now(self) -> list[str]:
+        return [r["alert"] for r in self.alerts.values() if "firing" in r and "resolved" not in r]
+
+    def prometheus_outage(self, series: str, after: float) -> tuple[float | None, float | None]:
+        """Seconds after `after` until Prometheus showed the series at 0, and back at 1."""
+        down = up = None
+        for t, name, value in self.prometheus:
+            if name != series or t < after:
+                continue
+            if down is None and value == 0:
+                down = t - after
+            elif down is not None and value == 1:
+                up = t - after
+                break
+        return down, up
+
+
+# --- faults ------------------------------------------------------------------------------------------
+
+def process_state(pid: int) -> str | None:
+    """The state letter from /proc/<pid>/stat (R, S, T, Z ...), None if there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def wait_restarted(stack: Stack, service: str, old_pid: int, since: float, timeout: float = 60) -> dict:
+    """Seconds until Monit had a new pid for the service, and until that process was healthy."""
+    restarted = healthy = None
+    while now() - since < timeout:
+        pid = drill.current_pid(stack, service)
+        if restarted is None and pid and pid != old_pid:
+            restarted = now() - since
+        if restarted is not None and drill.healthy(stack, service):
+            healthy = now() - since
+            break
+        gevent.sleep(0.05)
+    return {"restarted_s": restarted, "healthy_s": healthy}
+
+
+def all_healthy(stack: Stack) -> bool:
+    return all(drill.healthy(stack, s) for s in (*APP_SERVERS, "mariadb"))
+
+
+def kill9(stack: Stack, service: str) -> dict:
+    old = drill.current_pid(stack, service)
+    if old is None or not drill.healthy(stack, service):
+        raise RuntimeError(f"{service} is not running and healthy before the fault")
+    os.kill(old, signal.SIGKILL)
+    since = now()
+    result = {"pid": old, **wait_restarted(stack, service, old, since)}
+    if service == "mariadb":  # the app servers' own healthchecks say when the bank works again
+        while now() - since < 60 and not all(drill.healthy(stack, s) for s in APP_SERVERS):
+            gevent.sleep(0.05)
+        result["app_servers_healthy_s"] = now() - since
+    return result
+
+
+def sigstop(stack: Stack, service: str, hold: float) -> dict:
+    """SIGSTOP for `hold` seconds: the process lives but answers nothing, like a hung server. Monit
+    should replace it (its stop program sends SIGTERM + SIGCONT); whatever happens, the old process
+    gets SIGCONT at the end so nothing stays stopped."""
+    old = drill.current_pid(stack, service)
+    if old is None or not drill.healthy(stack, service):
+        raise RuntimeError(f"{service} is not running and healthy before the fault")
+    os.kill(old, signal.SIGSTOP)
+    since = now()
+    result = {"pid": old}
+    try:
+        result.update(wait_restarted(stack, service, old, since, timeout=max(hold, 60)))
+        gevent.sleep(max(0.0, since + hold - now()))
+    finally:
+        still_stopped = process_state(old) == "T"
+        if still_stopped:
+            os.kill(old, signal.SIGCONT)
+        result["old_process_still_stopped_at_end"] = still_stopped
+    return result
+
+
+BAD_INPUT_WORKERS = 4
+
+
+def bad_input_burst(host: str, token: str, own_iban: str, seconds: float, rate: float) -> dict:
+    """Malformed and malicious requests for a while: every one must get a 4xx (never a 2xx or 5xx),
+    while the journeys go on."""
+    from app.bank.money import make_iban
+
+    unknown_iban = make_iban("AT", "1000199999999999")
+    valid = {"recipientIban": unknown_iban, "recipientName": "Nobody", "amount": "1.00"}
+    auth = {"Authorization": f"JWT {token}"}
+
+    def transfer(body=None, key="new", raw=None, headers=None):
+        key = f"bad-input-{uuid.uuid4().hex}" if key == "new" else key
+        h = {**auth, **({"Idempotency-Key": key} if key else {}), **(headers or {})}
+        return ("POST", "/api/transfers", h, raw if raw is not None else json.dumps(body), "application/json")
+
+    cases = [
+        ("POST", "/auth", {}, "{not json", "application/json"),
+        ("POST", "/auth", {}, "{}", "application/json"),
+        ("POST", "/auth", {}, json.dumps({"username": f"nobody-{uuid.uuid4().hex}@example.com",
+                                          "password": "guess"}), "application/json"),
+        ("POST", "/auth", {}, json.dumps({"username": "x" * 300, "password": "x"}), "application/json"),
+        ("GET", "/api/user", {"Authorization": "JWT not.a.token"}, None, None),
+        ("GET", "/api/user", {"Authorization": f"Bearer {token}"}, None, None),
+        ("GET", "/api/user", {"Authorization": f"JWT {token[:-6]}AAAAAA"}, None, None),
+        ("GET", "/api/demo/sms", {}, None, None),
+        transfer(valid, key=None),
+        transfer(valid, key="bad key!"),
+        transfer({**valid, "amount": "-1.00"}),
+        transfer({**valid, "amount": "abc"}),
+        transfer({**valid, "amount": "0.00"}),
+        transfer({**valid, "amount": "1e5"}),
+        transfer({**valid, "amount": "999999999999.99"}),
+        transfer({**valid, "recipientIban": "AT000000000000000000"}),
+        transfer(valid),
+        transfer({**valid, "recipientIban": own_iban}),
+        transfer({**valid, "tags": ["no-such-tag"]}),
+        transfer({**valid, "extra": 1}),
+        transfer({**valid, "comment": "x" * 600}),
+        transfer({**valid, "recipientName": "'; DROP TABLE transfers; --", "amount": "0.001"}),
+        transfer(raw="x" * 70_000),
+        transfer(raw="hello", headers={"Content-Type": "text/plain"}),
+        ("POST", "/api/transfers/999999999/confirm", auth, json.dumps({"tan": "123456"}), "application/json"),
+        ("POST", "/api/transfers/1/confirm", auth, json.dumps({"tan": "12ab56"}), "application/json"),
+        ("POST", "/api/transfers/abc/confirm", auth, json.dumps({"tan": "123456"}), "application/json"),
+        ("GET", "/api/account/activity?limit=1000", auth, None, None),
+        ("GET", "/api/account/activity?cursor=%25%25garbage", auth, None, None),
+        ("GET", "/api/account/activity?from=2017-13-45", auth, None, None),
+        ("GET", "/api/stats?interval=hourly", auth, None, None),
+        ("GET", "/api/no-such-route", auth, None, None),
+        ("DELETE", "/api/user", auth, None, None),
+        ("GET", "/api/" + "a" * 9000, auth, None, None),
+        ("POST", "/api/notifications/read", auth, json.dumps({"upTo": -1}), "application/json"),
+        ("PUT", "/api/user/limit", auth, json.dumps({"limit": "-5"}), "application/json"),
+    ]
+    statuses: dict[str, int] = {}
+    problems: list[str] = []
+    sent = 0
+    deadline = now() + seconds
+
+    def worker(offset: int):
+        nonlocal sent
+        http = session()
+        i = offset
+        while now() < deadline:
+            method, path, headers, body, ctype = cases[i % len(cases)]
+            i += BAD_INPUT_WORKERS
+            h = dict(headers)
+            if ctype and "Content-Type" not in h:
+                h["Content-Type"] = ctype
+            try:
+                status = http.request(method, host + path, headers=h, data=body, timeout=20).status_code
+            except requests.RequestException as error:
+                status = 0
+                problems.append(f"{method} {path[:60]}: no answer ({error.__class__.__name__})")
+            sent += 1
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+            if not 400 <= status < 500:
+                problems.append(f"{method} {path[:60]} -> {status}")
+            gevent.sleep(BAD_INPUT_WORKERS / rate)
+
+    gevent.joinall([gevent.spawn(worker, n) for n in range(BAD_INPUT_WORKERS)])
+    return {"sent": sent, "statuses": statuses, "problems": problems[:20], "problem_count": len(problems)}
+
+
+# --- the run -------------------------------------------------------------------------------------------
+
+@dataclass
+class Phase:
+    name: str
+    start: float          # seconds since the run started
+    kind: str = "baseline"
+    target: str | None = None
+    end: float | None = None
+    measured: dict = field(default_factory=dict)
+
+
+class Recorder:
+    """Every request Locust reports, with when it started and how it ended."""
+
+    def __init__(self, started: float):
+        self.started = started
+        self.rows: list[tuple] = []  # (t_start, kind, name, ms, ok, status)
+
+    def __call__(self, request_type, name, response_time, response_length, exception=None, response=None,
+                 start_time=None, **_kw):
+        status = (getattr(response, "status_code", 0) or 0) if response is not None else 0
+        t = (start_time or now() - response_time / 1000) - self.started
+        self.rows.append((t, request_type, name, float(response_time), exception is None, status))
+
+
+def schedule(quick: bool, stop_s: float) -> list[tuple[str, str, str | None]]:
+    if quick:
+        return [("kill -9 appserver1", "kill9", "appserver1"),
+                (f"SIGSTOP appserver2 {stop_s:g} s", "sigstop", "appserver2")]
+    return [("kill -9 appserver1", "kill9", "appserver1"),
+            ("kill -9 appserver2", "kill9", "appserver2"),
+            (f"SIGSTOP appserver1 {stop_s:g} s", "sigstop", "appserver1"),
+            ("kill -9 mariadbd", "kill9", "mariadb"),
+            ("bad input burst", "badinput", None)]
+
+
+def wait_settled(stack: Stack, watch: Watch, target: str | None, since: float, timeout: float = 45) -> None:
+    """Until every component is healthy again and Prometheus has seen the target back up."""
+    deadline = now() + timeout
+    while now() < deadline:
+        prom_ok = True
+        if target in (*APP_SERVERS, "mariadb"):
+            values = [v for t, s, v in watch.prometheus if s == target and t >= since - watch.started]
+            prom_ok = bool(values) and values[-1] == 1
+        if prom_ok and all_healthy(stack):
+            return
+        gevent.sleep(0.25)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+def nginx_lines(stack: Stack, offset: int, started: float) -> list[dict]:
+    path = stack.logs / "nginx" / "access.log"
+    rows = []
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            for raw in f:
+                try:
+                    row = json.loads(raw)
+                    row["t"] = datetime.fromisoformat(row["time"]).timestamp() - started
+                    rows.append(row)
+                except (ValueError, KeyError):
+                    continue
+    except OSError:
+        pass
+    return rows
+
+
+def phase_stats(phase: Phase, rows: list[tuple], ngx: list[dict]) -> dict:
+    mine = [r for r in rows if phase.start <= r[0] < phase.end]
+    final = [r for r in mine if r[1] != "RETRY"]
+    retries = [r for r in mine if r[1] == "RETRY"]
+    times = [r[3] for r in final if r[2] != "POST /auth"]
+    ngx_mine = [n for n in ngx if phase.start - 1 <= n["t"] < phase.end
+                and n.get("uri", "").startswith(("/api", "/auth")) and n.get("uri") != "/api/healthcheck"]
+    failed_statuses: dict[str, int] = {}
+    for r in final:
+        if not r[4]:
+            failed_statuses[str(r[5])] = failed_statuses.get(str(r[5]), 0) + 1
+    retried_503 = [r for r in retries if r[5] == 503]
+    return {
+        "phase": phase.name, "start_s": round(phase.start, 1), "duration_s": round(phase.end - phase.start, 1),
+        "requests": len(final), "failures": sum(1 for r in final if not r[4]), "failed_statuses": failed_statuses,
+        "client_retries": len(retries),
+        "retried_statuses": {str(s): sum(1 for r in retries if r[5] == s) for s in sorted({r[5] for r in retries})},
+        "slowest_503_ms": round(max((r[3] for r in retried_503), default=0), 1) or None,
+        "p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "p99_ms": percentile(times, 99),
+        "max_ms": max(times, default=None),
+        "nginx_requests": len(ngx_mine),
+        "nginx_retried_upstream": sum(1 for n in ngx_mine if "," in str(n.get("upstream_status", ""))),
+        "nginx_5xx": sum(1 for n in ngx_mine if int(n.get("status", 0)) >= 500),
+        **phase.measured,
+    }
+
+
+def monit_not_ok(stack: Stack) -> list[str]:
+    summary = subprocess.run(["monit", "-c", str(stack.monitrc), "summary"], capture_output=True, text=True)
+    if summary.returncode != 0:
+        return [f"monit summary failed: {summary.stderr.strip()}"]
+    return [f"monit: {' '.join(line.split())}" for line in summary.stdout.splitlines()
+            if line.rstrip().endswith("Process") and " OK " not in f" {line} "]
+
+
+def stuck_or_unmonitored(stack: Stack, wait: float = 15.0) -> list[str]:
+    """Processes of the stack left in state T (they get SIGCONT), and services Monit doesn't report
+    OK within `wait` seconds (its status lags a cycle or two behind a restart)."""
+    problems = []
+    for pidfile in sorted(stack.pids.glob("*.pid")):
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if process_state(pid) == "T":
+            os.kill(pid, signal.SIGCONT)
+            problems.append(f"{pidfile.stem} (pid {pid}) was left stopped; sent SIGCONT")
+    deadline = now() + wait
+    while (not_ok := monit_not_ok(stack)) and now() < deadline:
+        gevent.sleep(0.5)
+    return problems + not_ok
+
+
+def alert_sink(stack: Stack) -> list[dict]:
+    try:
+        return session().get(f"http://127.0.0.1:{stack.ports['alert_sink']}/alerts", timeout=3).json()
+    except (requests.RequestException, ValueError):
+        return []
+
+
+def run(args) -> dict:
+    os.environ.setdefault("LOAD_WAIT_MIN", str(args.wait_min))
+    os.environ.setdefault("LOAD_WAIT_MAX", str(args.wait_max))
+    if args.isolated:
+        os.environ["LOAD_ISOLATED"] = "1"
+    import locust  # noqa: F401 - registers Locust's events before the journeys' listeners
+    from locust.env import Environment
+
+    from load import ledger
+    from load import locustfile as journeys
+
+    stack = journeys.STACK
+    if not stack.monitrc.exists() or not all_healthy(stack):
+        raise SystemExit(f"The stack in {stack.run} is not up and healthy: start it with `make up` "
+                         "(or set PIGGY_RUN_DIR / PIGGY_PORT_OFFSET).")
+    journeys.prepare_customers()
+    if not journeys.CUSTOMERS:
+        raise SystemExit("could not create the generated load customers")
+    classes = [journeys.GeneratedCustomer] + ([] if args.isolated else [journeys.SeedCustomer])
+
+    started = now()
+    started_utc = datetime.now(UTC).replace(tzinfo=None)
+    access_log = stack.logs / "nginx" / "access.log"
+    ngx_offset = access_log.stat().st_size if access_log.exists() else 0
+    sink_before = len(alert_sink(stack))
+    recorder = Recorder(started)
+    env = Environment(user_classes=classes, events=locust.events, host=journeys.HOST)
+    env.events.request.add_listener(recorder)
+    runner = env.create_local_runner()
+    watch = Watch(stack, started)
+    watch.start()
+    print(f"Failover drill against {journeys.HOST} ({stack.run}): {args.users} users, "
+          f"{'quick' if args.quick else 'full'} schedule", flush=True)
+    runner.start(args.users, spawn_rate=args.spawn_rate)
+
+    phases = [Phase("baseline", 0.0)]
+    bad_input = None
+    try:
+        gevent.sleep(args.warmup)
+        for label, kind, target in schedule(args.quick, args.stop_seconds):
+            phase = Phase(label, now() - started, kind, target)
+            phases[-1].end = phase.start
+            phases.append(phase)
+            print(f"  t={phase.start:6.1f} s  {label}", flush=True)
+            since = now()
+            if kind == "kill9":
+                phase.measured.update(kill9(stack, target))
+            elif kind == "sigstop":
+                phase.measured.update(sigstop(stack, target, args.stop_seconds))
+            elif kind == "badinput":
+                me = journeys.CUSTOMERS[-1]
+                token = session().post(journeys.HOST + "/auth", json={"username": me.email, "password": me.password},
+                                       timeout=20).json()["access_token"]
+                bad_input = bad_input_burst(journeys.HOST, token, me.iban, args.burst_seconds, args.burst_rate)
+                phase.measured["bad_input_sent"] = bad_input["sent"]
+                phase.measured["bad_input_not_4xx"] = bad_input["problem_count"]
+            wait_settled(stack, watch, target, since)
+            if target:
+                down, up = watch.prometheus_outage(target, since - started)
+                phase.measured["prometheus_down_s"], phase.measured["prometheus_up_s"] = down, up
+            for key in ("restarted_s", "healthy_s", "app_servers_healthy_s", "prometheus_down_s", "prometheus_up_s"):
+                if phase.measured.get(key) is not None:
+                    phase.measured[key] = round(phase.measured[key], 2)
+            gevent.sleep(max(0.0, args.gap - (now() - since)))
+        gevent.sleep(args.cooldown)
+    finally:
+        phases[-1].end = now() - started
+        runner.quit()
+        stuck = stuck_or_unmonitored(stack)
+    settle_deadline = now() + args.settle
+    while watch.firing_now() and now() < settle_deadline:
+        gevent.sleep(1)
+    watch.stop()
+    ended = now() - started
+
+    ngx = nginx_lines(stack, ngx_offset, started)
+    table = [phase_stats(p, recorder.rows, ngx) for p in phases]
+    book = ledger.check(stack, journeys.JOURNAL, since=started_utc)
+    sink = [{"received_s": round(a.get("received", started) - started, 1), "status": a.get("status"),
+             "alerts": sorted({x["labels"].get("alertname", "?") for x in a.get("alerts", [])})}
+            for a in alert_sink(stack)[sink_before:]]
+    final = [r for r in recorder.rows if r[1] != "RETRY"]
+    app_phases = [t for t, p in zip(table, phases, strict=True) if p.target in APP_SERVERS]
+    db_phase = next((t for t, p in zip(table, phases, strict=True) if p.target == "mariadb"), None)
+    checks = {
+        "no failed requests while an app server was killed or hung": sum(t["failures"] for t in app_phases) == 0,
+        "ledger invariants hold, no key booked twice, every confirmed transfer booked": book["ok"],
+        "nothing left stopped or unmonitored": not stuck,
+        "no Locust exceptions (bugs in the journeys)": not runner.exceptions,
+    }
+    if bad_input is not None:
+        checks["bad input only ever got 4xx"] = bad_input["problem_count"] == 0
+    if db_phase is not None:
+        checks["database down: 503s came fast (< 2 s)"] = (db_phase["slowest_503_ms"] or 0) < 2000
+        checks["database down: recovered by itself"] = db_phase.get("app_servers_healthy_s") is not None
+    targets = {}
+    for t, p in zip(table, phases, strict=True):
+        if p.kind == "kill9" and t.get("healthy_s") is not None:
+            limit = 10 if p.target == "mariadb" else 3
+            targets[f"{p.target} serves again within {limit} s of kill -9"] = {
+                "measured_s": t.get("app_servers_healthy_s", t["healthy_s"]), "met": t.get(
+                    "app_servers_healthy_s", t["healthy_s"]) <= limit}
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"), "host": journeys.HOST, "run_dir": str(stack.run),
+        "users": args.users, "quick": args.quick, "duration_s": round(ended, 1),
+        "stop_seconds": args.stop_seconds, "burst_seconds": args.burst_seconds,
+        "cores": os.cpu_count(),
+        "totals": {"requests": len(final), "failures": sum(1 for r in final if not r[4]),
+                   "client_retries": sum(1 for r in recorder.rows if r[1] == "RETRY"),
+                   "outcomes": dict(journeys.OUTCOMES), "locust_exceptions": len(runner.exceptions)},
+        "phases": table, "bad_input": bad_input, "ledger": book,
+        "alerts": sorted(watch.alerts.values(), key=lambda a: min(a.get(k, 1e9) for k in ("pending", "firing"))),
+        "alert_sink": sink, "stuck_or_unmonitored": stuck, "checks": checks, "targets": targets,
+        "passed": all(checks.values()),
+    }
+    report["_timeline"] = {"rows": recorder.rows, "health": watch.health, "prometheus": watch.prometheus,
+                           "nginx": [(n["t"], n.get("upstream_status", ""), n.get("status")) for n in ngx],
+                           "phases": [(p.name, p.start, p.end, p.kind) for p in phases]}
+    return report
+
+
+# --- output --------------------------------------------------------------------------------------------
+
+COLUMNS = [("phase", "phase", 24), ("start_s", "start s", 7), ("requests", "requests", 8),
+           ("failures", "failed", 6), ("client_retries", "retries", 7), ("p50_ms", "p50 ms", 7),
+           ("p95_ms", "p95 ms", 7), ("p99_ms", "p99 ms", 7), ("max_ms", "max ms", 7),
+           ("restarted_s", "new pid s", 9), ("healthy_s", "healthy s", 9), ("prometheus_down_s", "prom 0 s", 8),
+           ("prometheus_up_s", "prom 1 s", 8), ("nginx_retried_upstream", "nginx retried", 13)]
+
+
+def fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+    return str(value)
+
+
+def print_report(report: dict) -> None:
+    print()
+    print("  ".join(f"{title:>{width}}" if key != "phase" else f"{title:<{width}}" for key, title, width in COLUMNS))
+    for row in report["phases"]:
+        print("  ".join(f"{fmt(row.get(key)):>{width}}" if key != "phase" else f"{row[key]:<{width}}"
+                        for key, _title, width in COLUMNS))
+    totals = report["totals"]
+    print(f"\nTotal: {totals['requests']} requests, {totals['failures']} failed, {totals['client_retries']} client "
+          f"retries; outcomes {json.dumps(totals['outcomes'], sort_keys=True)}")
+    for row in report["phases"]:
+        if row.get("failed_statuses"):
+            print(f"  failures in '{row['phase']}' by status: {row['failed_statuses']}")
+        if row.get("retried_statuses"):
+            print(f"  client retries in '{row['phase']}' by status: {row['retried_statuses']}"
+                  + (f" (slowest 503: {row['slowest_503_ms']:.0f} ms)" if row.get("slowest_503_ms") else ""))
+    if report["bad_input"]:
+        b = report["bad_input"]
+        print(f"Bad input: {b['sent']} requests, statuses {b['statuses']}; not 4xx: {b['problem_count']} "
+              f"{b['problems'][:5]}")
+    book = report["ledger"]
+    print(f"Ledger: {'OK' if book['ok'] else 'BROKEN'}: {book['invariant_violations']} invariant violations, "
+          f"{book['doubled_keys']} doubled keys, {book['orphan_transfers']} transfers without key, "
+          f"{book['transfers_confirmed_seen']} confirmed transfers checked; {book['problems'][:5]}")
+    print("Alerts (Prometheus): " + (", ".join(
+        f"{a['alert']}[{a['labels'].get('appserver') or a['labels'].get('instance', '')}]"
+        f" pending {a.get('pending', '-')} s, firing {a.get('firing', '-')} s, resolved {a.get('resolved', '-')} s"
+        for a in report["alerts"]) or "none"))
+    print("Alert sink (Alertmanager webhook): " + (", ".join(
+        f"{s['status']} {'/'.join(s['alerts'])} at {s['received_s']} s" for s in report["alert_sink"]) or "nothing"))
+    if report["stuck_or_unmonitored"]:
+        print(f"Left stopped/unmonitored: {report['stuck_or_unmonitored']}")
+    for name, target in report["targets"].items():
+        print(f"Target: {name}: {target['measured_s']:.2f} s -> {'met' if target['met'] else 'NOT met'}")
+    for name, ok in report["checks"].items():
+        print(f"Check: {name}: {'ok' if ok else 'FAILED'}")
+    print(f"\nFAILOVER DRILL {'PASSED' if report['passed'] else 'FAILED'}")
+
+
+def write_outputs(report: dict, out: Path, stem: str) -> dict[str, Path]:
+    from load.timeline import draw
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / f"{stem}.json", "csv": out / f"{stem}.csv", "png": out / f"{stem}.png"}
+    public = {k: v for k, v in report.items() if not k.startswith("_")}
+    paths["json"].write_text(json.dumps(public, indent=2, default=str))
+    keys = [k for k, _t, _w in COLUMNS] + ["duration_s", "failed_statuses", "retried_statuses", "slowest_503_ms",
+                                           "app_servers_healthy_s", "nginx_requests", "nginx_5xx",
+                                           "bad_input_sent", "bad_input_not_4xx"]
+    with paths["csv"].open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
+        writer.writeheader()
+        for row in report["phases"]:
+            writer.writerow({k: json.dumps(v) if isinstance(v, dict) else v for k, v in row.items()})
+    draw(report, paths["png"])
+    return paths
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m load.failover", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one kill -9 and one SIGSTOP, about a minute")
+    parser.add_argument("--users", type=int, default=None, help="simulated users (full: 24, quick: 12)")
+    parser.add_argument("--spawn-rate", type=float, default=4.0)
+    parser.add_argument("--wait-min", type=float, default=0.3)
+    parser.add_argument("--wait-max", type=float, default=1.2)
+    parser.add_argument("--warmup", type=float, default=None, help="seconds of load before the first fault")
+    parser.add_argument("--gap", type=float, default=None, help="at least this long between faults")
+    parser.add_argument("--stop-seconds", type=float, default=20.0, help="how long SIGSTOP holds the server")
+    parser.add_argument("--cooldown", type=float, default=None)
+    parser.add_argument("--burst-seconds", type=float, default=6.0)
+    parser.add_argument("--burst-rate", type=float, default=40.0, help="bad requests per second")
+    parser.add_argument("--settle", type=float, default=None,
+                        help="after the load, wait up to this long for firing alerts to resolve")
+    parser.add_argument("--isolated", action="store_true",
+                        help="generated customers only; the seed customers and Interspar stay untouched")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--docs", action="store_true", help="also update docs/benchmarks.md and docs/img/")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.users = args.users or (12 if quick else 24)
+    args.warmup = args.warmup if args.warmup is not None else (10 if quick else 20)
+    args.gap = args.gap if args.gap is not None else (12 if quick else 20)
+    args.cooldown = args.cooldown if args.cooldown is not None else (3 if quick else 10)
+    args.settle = args.settle if args.settle is not None else (0 if quick else 60)
+
+    report = run(args)
+    print_report(report)
+    stem = f"failover-{'quick-' if quick else ''}{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    paths = write_outputs(report, args.out, stem)
+    print("Wrote " + ", ".join(str(p) for p in paths.values()))
+    if args.docs:
+        from load.docs import update_failover
+
+        update_failover(report, paths["png"])
+    return 0 if report["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
