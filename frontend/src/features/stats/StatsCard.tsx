@@ -98,7 +98,11 @@ export function StatsCard() {
           <div className="chart-box" data-testid="stats-chart" data-state={state} data-interval={interval}
                data-direction={direction} data-difference={showDifference} data-points={points.length}>
             {!isLoading && points.length === 0 ? (
-              <p className="muted chart-empty">No transfers to show for this view yet.</p>
+              <p className="muted chart-empty">
+                {showDifference && (data?.series.length ?? 0) === 1
+                  ? 'A difference needs at least two periods with transfers.'
+                  : 'No transfers to show for this view yet.'}
+              </p>
             ) : (
               <Line data={chartData} options={options} role="img"
                     aria-label={`${label} per ${UNIT[interval]}, ${points.length} periods`} />

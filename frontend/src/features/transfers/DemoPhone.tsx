@@ -30,7 +30,7 @@ export function DemoPhone() {
             {isLoading && <li className="sms muted">Loading messages…</li>}
             {!isLoading && !messages?.length && <li className="sms muted">No messages yet.</li>}
             {messages?.slice(0, 5).map((sms) => (
-              <li key={sms.id} className="sms" data-testid="sms">
+              <li key={sms.id} className="sms" data-testid="sms" data-sms-id={sms.id}>
                 <div className="sms-from">PiggyBank <span>{formatTime(sms.createdAt)}</span></div>
                 <p className="sms-body"><SmsBody body={sms.body} /></p>
               </li>
