@@ -27,6 +27,7 @@ lint:
 
 test: install-test  ## unit tests, then the system tests against their own stack
 	$(PY) -m ruff check .
+	cd frontend && npm test
 	$(PY) -m pytest tests
 
 # --- containers (docker-compose.yml) ---

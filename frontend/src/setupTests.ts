@@ -4,5 +4,5 @@ import { afterEach } from 'vitest'
 
 afterEach(() => {
   cleanup()
-  sessionStorage.clear()
+  globalThis.sessionStorage?.clear()
 })

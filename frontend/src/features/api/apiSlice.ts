@@ -7,7 +7,8 @@ import type { Tag, Token, User } from './types'
 type WithAuth = { auth: AuthState }
 
 const rawBaseQuery = fetchBaseQuery({
-  baseUrl: '/', // same origin as the page, whatever host serves it
+  // Same origin as the page, whatever host serves it (never a hard-coded host).
+  baseUrl: typeof window === 'undefined' ? '/' : `${window.location.origin}/`,
   timeout: 15000,
   prepareHeaders(headers, { getState }) {
     const token = (getState() as WithAuth).auth.token

@@ -57,7 +57,7 @@ export function SettingsPage() {
               <div><dt>Remaining this month</dt><dd>{formatMoney(user.remaining)}</dd></div>
             </dl>
             <form onSubmit={submit} noValidate className="limit-form">
-              <div className={`input-field outlined ${problem ? 'error' : ''}`}>
+              <div className={`input-field outlined ${problem ? 'has-error' : ''}`}>
                 <input id="limit" type="text" inputMode="decimal" placeholder=" " value={value}
                        onChange={(e) => { setValue(e.target.value); setProblem(null); setSaved(null) }}
                        aria-invalid={Boolean(problem) || undefined} aria-describedby="limit-help" required />

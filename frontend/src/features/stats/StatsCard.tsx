@@ -57,7 +57,7 @@ export function StatsCard() {
     labels: points.map((p) => p.period),
     datasets: [{
       label, data: points.map((p) => p.amount), borderColor: color, backgroundColor: `${color}22`, fill: true,
-      tension: 0.25, pointRadius: points.length > 60 ? 0 : 3, pointHoverRadius: 5, borderWidth: 2,
+      tension: 0.3, cubicInterpolationMode: 'monotone' as const, pointRadius: points.length > 60 ? 0 : 3, pointHoverRadius: 5, borderWidth: 2,
     }],
   }
   const options: ChartOptions<'line'> = {

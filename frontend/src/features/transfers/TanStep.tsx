@@ -89,7 +89,7 @@ export function TanStep() {
         )}
       </p>
       <form onSubmit={submit} noValidate>
-        <div className={`input-field outlined tan-field ${error ? 'error' : ''}`}>
+        <div className={`input-field outlined tan-field ${error ? 'has-error' : ''}`}>
           <input ref={input} id="tan" type="text" inputMode="numeric" autoComplete="one-time-code" placeholder=" "
                  maxLength={6} pattern="\d{6}" value={tan} disabled={closedNow}
                  onChange={(e) => { setTan(e.target.value.replace(/\D/g, '').slice(0, 6)); setError(null) }}

@@ -80,14 +80,14 @@ export function TransferForm() {
           available {formatMoney(user.balance)}
         </p>
       )}
-      <div className={`input-field outlined ${problems.recipientName ? 'error' : ''}`}>
+      <div className={`input-field outlined ${problems.recipientName ? 'has-error' : ''}`}>
         <input id="transfer-recipientName" type="text" placeholder=" " autoComplete="off" value={draft.recipientName}
                onChange={change('recipientName')} required maxLength={200}
                aria-invalid={Boolean(problems.recipientName) || undefined} aria-describedby="recipientName-help" />
         <label htmlFor="transfer-recipientName">Recipient's name</label>
         <span id="recipientName-help" className="supporting-text">{problems.recipientName ?? ' '}</span>
       </div>
-      <div className={`input-field outlined ${ibanProblem ? 'error' : ''} ${iban.state === 'valid' && !ownIban ? 'valid-field' : ''}`}>
+      <div className={`input-field outlined ${ibanProblem ? 'has-error' : ''} ${iban.state === 'valid' && !ownIban ? 'valid-field' : ''}`}>
         <input id="transfer-recipientIban" type="text" placeholder=" " autoComplete="off" spellCheck={false}
                inputMode="text" value={draft.recipientIban} onChange={change('recipientIban')}
                onBlur={() => setTouchedIban(true)} required maxLength={42}
@@ -97,7 +97,7 @@ export function TransferForm() {
           {ibanProblem ?? (iban.state === 'valid' ? <><MaterialIcon name="check_circle" className="tiny" /> Valid IBAN · {formatIban(draft.recipientIban)}</> : iban.message)}
         </span>
       </div>
-      <div className={`input-field outlined ${problems.amount ? 'error' : ''}`}>
+      <div className={`input-field outlined ${problems.amount ? 'has-error' : ''}`}>
         <input id="transfer-amount" type="text" inputMode="decimal" placeholder=" " autoComplete="off" value={draft.amount}
                onChange={change('amount')} required aria-invalid={Boolean(problems.amount) || undefined}
                aria-describedby="amount-help" />
