@@ -37,7 +37,7 @@ class WebSocket:
         self.sock.settimeout(timeout)
         try:
             data = self.sock.recv(65536)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return
         if not data:
             self.closed = self.closed or 1006

@@ -1,7 +1,5 @@
 """GET /api/account, GET /api/account/activity and GET /api/tags."""
 
-from datetime import date
-
 from flask_openapi3 import APIBlueprint, Tag
 
 from app import db
@@ -9,16 +7,8 @@ from app.api import responses
 from app.api.auth import SECURITY, login_required
 from app.api.schemas import AccountOut, ActivityOut, ActivityQuery, TagsOut
 from app.bank import accounts
-from app.bank.errors import InvalidRequest
 
 bp = APIBlueprint("account", __name__, url_prefix="/api", abp_tags=[Tag(name="account")], abp_security=SECURITY)
-
-
-def parse_day(value: str | None, name: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError as error:
-        raise InvalidRequest("invalid_date", f"{name} is not a calendar date (YYYY-MM-DD).") from error
 
 
 @bp.get("/account", responses=responses(200, AccountOut, 401))
@@ -33,9 +23,8 @@ def get_account(user_id: int):
 @login_required
 def get_activity(user_id: int, query: ActivityQuery):
     """Booked transfers in and out, newest first; pass nextCursor as cursor for the next page."""
-    wanted = accounts.ActivityFilter(
-        limit=query.limit, cursor=query.cursor, direction=query.direction, tag=query.tag,
-        date_from=parse_day(query.from_, "from"), date_to=parse_day(query.to, "to"))
+    wanted = accounts.ActivityFilter(limit=query.limit, cursor=query.cursor, direction=query.direction,
+                                     tag=query.tag, date_from=query.from_, date_to=query.to)
     with db.unit_of_work() as conn:
         return accounts.activity(conn, user_id, wanted)
 

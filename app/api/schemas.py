@@ -1,5 +1,6 @@
 """The API's contract: pydantic models that validate requests and generate the OpenAPI document."""
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -79,9 +80,8 @@ class TagsOut(BaseModel):
 
 
 class DateRange(Strict):
-    from_: str | None = Field(default=None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$",
-                              description="First day (inclusive), YYYY-MM-DD")
-    to: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="Last day (inclusive)")
+    from_: date | None = Field(default=None, alias="from", description="First day (inclusive), YYYY-MM-DD")
+    to: date | None = Field(default=None, description="Last day (inclusive), YYYY-MM-DD")
 
 
 class ActivityQuery(DateRange):

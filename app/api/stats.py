@@ -4,7 +4,6 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from app import db
 from app.api import responses
-from app.api.account import parse_day
 from app.api.auth import SECURITY, login_required
 from app.api.schemas import StatsOut, StatsQuery
 from app.bank import stats
@@ -17,5 +16,4 @@ bp = APIBlueprint("stats", __name__, url_prefix="/api", abp_tags=[Tag(name="stat
 def get_stats(user_id: int, query: StatsQuery):
     """Sums of booked transfers per day, month or year; only periods with transfers appear."""
     with db.unit_of_work() as conn:
-        return stats.series(conn, user_id, query.interval, query.direction, query.tag,
-                            parse_day(query.from_, "from"), parse_day(query.to, "to"))
+        return stats.series(conn, user_id, query.interval, query.direction, query.tag, query.from_, query.to)
