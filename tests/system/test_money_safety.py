@@ -117,3 +117,35 @@ def test_a_retry_after_the_first_app_server_was_killed_books_once(stack, api, ne
         except OSError:
             pass
         time.sleep(0.2)
+
+
+def test_nginx_retries_a_post_from_a_hung_server_and_the_late_copy_books_nothing(stack, api, new_customer,
+                                                                                  db_engine, ledger_audit):
+    """nginx retries POSTs on the other app server (non_idempotent). A hung server that wakes up
+    later still processes its copy of each request: the idempotency key and the transfer's state
+    must turn that copy into a no-op."""
+    from stack import control
+
+    customer = new_customer(balance="100.00")
+    token = api.login(customer["email"], customer["password"])
+    control.monit(stack, "unmonitor", "appserver1")  # keep Monit from restarting the hung server
+    pid = int(stack.pidfile("appserver1").read_text())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        booked = []
+        for amount in ("1.00", "2.00", "3.00"):
+            booked.append(api.send_money(token, "AT151000100000000004", amount, "Interspar"))
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        control.monit(stack, "monitor", "appserver1")
+    time.sleep(2)  # the woken server works through the requests it had received
+    assert [b["status"] for b in booked] == ["booked"] * 3
+    assert api.get("/api/account", token).json()["balance"] == "94.00"
+    with db_engine.connect() as conn:
+        count = conn.execute(text("SELECT COUNT(*) FROM transfers t JOIN accounts a ON a.id = t.sender_account_id"
+                                  " WHERE a.user_id = :u"), {"u": customer["userId"]}).scalar_one()
+    assert count == 3
+    assert ledger_audit() == []
+    access_log = (stack.logs / "nginx" / "access.log").read_text().splitlines()
+    retried = [line for line in access_log if f":{stack.ports['app1']}, " in line and '"method":"POST"' in line]
+    assert retried, "no POST was retried from the hung server to the other one"
