@@ -7,6 +7,7 @@ paths (/etc/piggybank/..., /opt/piggybank/monit/bin/...), the images' users are 
 The tools are the host's (Debian 12) builds, not the images' own (see README.md, "Docker").
 """
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -39,19 +40,31 @@ def available() -> str | None:
 
 
 def run_in_layout(work: Path, files: dict[str, Path | str], commands: dict[str, str], hosts: list[str],
-                  timeout: float = 120) -> dict[str, Result]:
-    """Lay out `files` (container path -> host file or directory, or text) and run each shell command."""
+                  timeout: float = 300, setup: tuple[str, ...] = (), processes: bool = False,
+                  step_timeout: int = 90) -> dict[str, Result]:
+    """Lay out `files` (container path -> host file or directory, or text), run the `setup` lines, then
+    each command in turn (in a subshell; what it starts in the background keeps running).
+
+    With `processes`, also a private network (only loopback: the containers' ports collide with
+    nothing) and a private pid namespace: everything started ends with the last command.
+    """
     reason = available()
     if reason:
         pytest.skip(reason)
     root = work / "root"
     for target, source in files.items():
+        if not any(target.startswith(f"{top}/") for top in OVERLAID):
+            raise ValueError(f"{target}: only paths under {', '.join(OVERLAID)} can be laid out")
         destination = root / target.lstrip("/")
         destination.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(source, Path) and source.is_dir():
             shutil.copytree(source, destination, symlinks=True, dirs_exist_ok=True)
+            for path in source.rglob("*"):  # with their owners, as the rendered files have them
+                info = path.lstat()
+                os.lchown(destination / path.relative_to(source), info.st_uid, info.st_gid)
         elif isinstance(source, Path):
             shutil.copy2(source, destination)
+            os.lchown(destination, source.lstat().st_uid, source.lstat().st_gid)
         else:
             destination.write_text(source)
     lines = ["set -u"]
@@ -59,18 +72,30 @@ def run_in_layout(work: Path, files: dict[str, Path | str], commands: dict[str, 
         layer = work / "overlay" / directory.strip("/")
         lines.append(f"mkdir -p {layer}/upper {layer}/work && mount -t overlay overlay "
                      f"-o lowerdir={directory},upperdir={layer}/upper,workdir={layer}/work {directory} || exit 90")
-    lines.append(f"cp -a {root}/. / || exit 91")
-    for user, uid in IMAGE_USERS.items():
-        lines.append(f"getent passwd {user} >/dev/null || echo '{user}:x:{uid}:{uid}::/nonexistent:/bin/false' "
-                     f">>/etc/passwd")
-        lines.append(f"getent group {user} >/dev/null || echo '{user}:x:{uid}:' >>/etc/group")
+    for top in OVERLAID:  # into the overlays only, never onto the host's own directories
+        if (root / top.strip("/")).is_dir():
+            lines.append(f"cp -a {root / top.strip('/')}/. {top}/ || exit 91")
+    for user, uid in IMAGE_USERS.items():  # the images' users, with the images' uids
+        lines.append(f"sed -i '/^{user}:/d' /etc/passwd /etc/group")
+        lines.append(f"echo '{user}:x:{uid}:{uid}::/nonexistent:/bin/false' >>/etc/passwd")
+        lines.append(f"echo '{user}:x:{uid}:' >>/etc/group")
     lines.append(f"echo '127.0.0.1 {' '.join(hosts)}' >>/etc/hosts")
-    for name, command in commands.items():
-        lines.append(f"echo '@@@ {name}'; ( {command} ) 2>&1; echo \"@@@ rc=$?\"")
+    if processes:
+        lines.append("ip link set lo up || exit 92")
+    lines += [f"{line} || exit 93" for line in setup]
+    for index, (name, command) in enumerate(commands.items()):
+        step = work / f"step-{index}.sh"
+        step.write_text(command + "\n")
+        # each step in its own shell, within a time limit; what it starts in the background stays
+        lines.append(f"echo {shlex.quote('@@@ ' + name)}; timeout -k 5 {step_timeout} bash {step} </dev/null 2>&1; "
+                     f"echo \"@@@ rc=$?\"")
     script = work / "layout.sh"
     script.write_text("\n".join(lines) + "\n")
-    done = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", str(script)],
-                          capture_output=True, text=True, timeout=timeout)
+    namespaces = ["--mount", "--propagation", "private"]
+    if processes:
+        namespaces += ["--net", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    done = subprocess.run(["unshare", *namespaces, "bash", str(script)], capture_output=True, text=True,
+                          timeout=timeout)
     if done.returncode >= 90:
         pytest.fail(f"could not lay out the containers' files (exit {done.returncode}):\n{done.stderr}")
     results, current, output = {}, None, []
