@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test up down status test test-unit test-system lint drill bench failover load
+.PHONY: install install-test up down status restart test test-unit test-system lint drill bench failover load
 
 install:            ## Debian packages, .venv, front-end build: only what is missing
 	python3 -m stack.install
@@ -18,6 +18,9 @@ down:               ## stop everything, by pid file, and wait until the ports ar
 
 status:             ## Monit's summary and each app server's health
 	$(PY) -m stack status
+
+restart:            ## restart the app servers one after the other (after a code change)
+	$(PY) -m stack restart
 
 drill:              ## kill -9 appserver1 three times and time Monit's restarts (SERVICE=mariadb ...)
 	$(PY) -m stack drill $(or $(SERVICE),appserver1) --times 3

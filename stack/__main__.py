@@ -10,6 +10,7 @@ def main() -> int:
     commands.add_parser("up", help="install nothing; render, start everything under Monit, wait until healthy")
     commands.add_parser("down", help="stop everything by pid file and wait until the ports are free")
     commands.add_parser("status", help="Monit's summary and each app server's health")
+    commands.add_parser("restart", help="restart the app servers one after the other (new code, no failed request)")
     drill = commands.add_parser("drill", help="kill -9 a process and time until Monit has it healthy again")
     drill.add_argument("service", nargs="?", default="appserver1",
                        choices=["appserver1", "appserver2", "mariadb", "nginx"])
@@ -44,6 +45,8 @@ def main() -> int:
         control.down(stack)
     elif args.command == "status":
         return control.status(stack)
+    elif args.command == "restart":
+        control.rolling_restart(stack)
     elif args.command == "drill":
         from stack import drill as restart_drill
 

@@ -188,6 +188,17 @@ def down(stack: Stack) -> None:
     print("PiggyBank is down (all ports free).")
 
 
+def rolling_restart(stack: Stack) -> None:
+    """Restart the app servers one after the other (e.g. for new code): nginx keeps serving
+    from the other one, so no request fails."""
+    for server in stack.app_servers:
+        old = stack.pidfile(server.name).read_text().strip()
+        monit(stack, "restart", server.name)
+        wait_for(server.name, f"http://127.0.0.1:{server.port}/api/healthcheck", lambda s=server, o=old: (
+            stack.pidfile(s.name).read_text().strip() != o
+            and http_ok(f"http://127.0.0.1:{s.port}/api/healthcheck")))
+
+
 def status(stack: Stack) -> int:
     if not monit_running(stack):
         print("Monit is not running: the stack is down (`make up` starts it).")
