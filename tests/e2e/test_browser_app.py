@@ -213,7 +213,7 @@ def test_a_401_sends_the_user_back_to_login_with_a_message(api, open_browser):
     erika.nav("Activity")
     expect(erika.page.get_by_role("heading", name="Welcome to PiggyBank")).to_be_visible()
     expect(erika.page.get_by_text("signed out", exact=False)).to_be_visible()
-    erika.page.get_by_label("E-mail address", exact=True).fill("erikatest@gmail.com")
+    erika.page.get_by_label("E-mail address", exact=True).fill("nobody@example.com")  # locks no real account
     erika.page.get_by_label("Password", exact=True).fill("wrong password")
     erika.page.get_by_role("button", name="Sign in").click()
     expect(erika.page.get_by_role("alert")).to_contain_text("The e-mail address or the password is wrong.")

@@ -26,7 +26,9 @@ const baseQuery: BaseQueryFn<string | FetchArgs, unknown, FetchBaseQueryError> =
   if (result.error?.status === 401 && !SIGN_IN_ENDPOINTS.has(api.endpoint) && tokenUsed &&
       (api.getState() as WithAuth).auth.token === tokenUsed) {
     const body = result.error.data as { error?: { message?: string } } | undefined
-    api.dispatch(endSession(body?.error?.message ?? 'Your session has ended. Please sign in again.'))
+    api.dispatch(endSession(/expired/i.test(body?.error?.message ?? '')
+      ? 'Your session has expired. Please sign in again.'
+      : 'You were signed out. Please sign in again.'))
   }
   return result
 }

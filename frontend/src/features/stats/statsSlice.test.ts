@@ -23,6 +23,11 @@ describe('chart series', () => {
     ])
   })
 
+  it('keeps only the periods with transfers when the span is too long to fill', () => {
+    const sparse = fillGaps([{ period: '2016-09', amount: '1' }, { period: '2026-11', amount: '2' }], 'monthly')
+    expect(sparse.map((p) => p.period)).toEqual(['2016-09', '2026-11'])
+  })
+
   it('fills days across a month end, but leaves a long daily span sparse', () => {
     expect(fillGaps([{ period: '2017-02-27', amount: '1' }, { period: '2017-03-01', amount: '2' }], 'daily').map((p) => p.period))
       .toEqual(['2017-02-27', '2017-02-28', '2017-03-01'])

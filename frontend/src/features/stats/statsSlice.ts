@@ -54,12 +54,16 @@ function nextPeriod(period: string, interval: Interval): string {
   return d.toISOString().slice(0, 10)
 }
 
+/** How many periods a gap-free chart may have; beyond that only periods with transfers are shown. */
+export const MAX_FILLED: Record<Interval, number> = { daily: 62, monthly: 36, yearly: 30 }
+
 /**
- * The API lists only periods that had transfers. Months and years in between are filled with
- * zero (so "difference to the previous period" compares neighbours); days are not when the span
- * is longer than `maxPoints`, which would make an unreadable chart.
+ * The API lists only periods that had transfers. When the whole span is short enough, the periods
+ * in between are filled with zero, so "difference to the previous period" compares neighbours.
+ * A longer span (the seed's 2016/17 history next to today's transfers) keeps only the periods with
+ * transfers, as the original app did, rather than drawing years of zeros.
  */
-export function fillGaps(series: Stats['series'], interval: Interval, maxPoints = 400): Point[] {
+export function fillGaps(series: Stats['series'], interval: Interval, maxPoints = MAX_FILLED[interval]): Point[] {
   const points = series.map((p) => ({ period: p.period, amount: Number(p.amount) }))
   if (points.length < 2) return points
   const byPeriod = new Map(points.map((p) => [p.period, p.amount]))
