@@ -5,7 +5,9 @@ The tools: Debian's `docker-compose` 1.29.2 (`make install-test`), check-jsonsch
 """
 
 import os
+import posixpath
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -87,3 +89,23 @@ def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
             lines.append(current.strip())
             current = ""
     return [(m.group(1).upper(), m.group(2)) for m in (re.match(r"(\w+)\s+(.*)", x) for x in lines) if m]
+
+
+def image_files(dockerfile: Path) -> dict[str, Path]:
+    """What the last stage of a Dockerfile copies from the build context: image path -> repository path."""
+    workdir, files = "/", {}
+    for instruction, args in dockerfile_instructions(dockerfile):
+        if instruction == "FROM":
+            workdir, files = "/", {}
+        elif instruction == "WORKDIR":
+            workdir = posixpath.join(workdir, args.strip())
+        elif instruction == "COPY" and "--from=" not in args:
+            *sources, destination = [a for a in shlex.split(args) if not a.startswith("--")]
+            target = posixpath.normpath(posixpath.join(workdir, destination))
+            for source in sources:
+                path = ROOT / source
+                if path.is_dir() or not (destination.endswith("/") or len(sources) > 1):
+                    files[target] = path
+                else:
+                    files[posixpath.join(target, path.name)] = path
+    return files

@@ -58,16 +58,18 @@ def run_in_layout(work: Path, files: dict[str, Path | str], commands: dict[str, 
         destination = root / target.lstrip("/")
         destination.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(source, Path) and source.is_dir():
-            shutil.copytree(source, destination, symlinks=True, dirs_exist_ok=True)
+            shutil.copytree(source, destination, symlinks=True, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
             for path in source.rglob("*"):  # with their owners, as the rendered files have them
-                info = path.lstat()
-                os.lchown(destination / path.relative_to(source), info.st_uid, info.st_gid)
+                if (destination / path.relative_to(source)).exists():
+                    info = path.lstat()
+                    os.lchown(destination / path.relative_to(source), info.st_uid, info.st_gid)
         elif isinstance(source, Path):
             shutil.copy2(source, destination)
             os.lchown(destination, source.lstat().st_uid, source.lstat().st_gid)
         else:
             destination.write_text(source)
-    lines = ["set -u"]
+    lines = ["set -u", "cd /"]
     for directory in OVERLAID:
         layer = work / "overlay" / directory.strip("/")
         lines.append(f"mkdir -p {layer}/upper {layer}/work && mount -t overlay overlay "

@@ -22,6 +22,7 @@ from tests.compose.conftest import (
     DOCKERFILES,
     PENDING,
     dockerfile_instructions,
+    image_files,
     run,
     tool,
 )
@@ -370,3 +371,15 @@ def test_the_commands_run_files_that_are_in_the_images(services):
     for script in ("docker/db/entrypoint.sh", "monit/bin/supervise.sh", "monit/bin/start.sh", "monit/bin/stop.sh"):
         assert os.access(ROOT / script, os.X_OK), f"{script} is not executable"
         run("sh", "-n", ROOT / script)
+
+
+def test_the_app_image_holds_what_the_config_service_renders():
+    """The `config` service renders from the app image: every template and the code must be in it."""
+    copied = image_files(ROOT / "docker" / "app" / "Dockerfile")
+    in_image = {path.resolve() for path in copied.values()}
+    needed = [ROOT / t for t in (*render.TEMPLATES.values(), render.GRAFANA_TEMPLATE)]
+    needed += list((ROOT / "monit" / "services").glob("*.j2")) + [ROOT / "stack" / "render.py", ROOT / "app"]
+    for path in needed:
+        assert any(path.resolve() == p or p in path.resolve().parents for p in in_image), \
+            f"{path.relative_to(ROOT)} is not copied into the app image"
+    assert "/opt/piggybank/app" in copied and str(render.COMPOSE_ROOT) == "/opt/piggybank"

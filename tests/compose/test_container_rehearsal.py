@@ -15,9 +15,8 @@ import shlex
 import pytest
 
 from stack import render
-from stack import tls as certificates
 from stack.settings import ROOT
-from tests.compose.conftest import DOCKERFILES, dockerfile_instructions
+from tests.compose.conftest import DOCKERFILES, dockerfile_instructions, image_files
 from tests.compose.containerfs import run_in_layout
 
 CONF = render.COMPOSE_CONF
@@ -45,39 +44,34 @@ ABSENT_ADDRESS = "10.99.0.3"
 def rehearsal(tmp_path_factory, services, secrets):
     """db (and nginx, migrate) in one network namespace; appserver1 in its own, joined by a veth pair."""
     work = tmp_path_factory.mktemp("rehearsal")
-    conf, tls = work / "config", work / "tls"
-    render.render_compose(conf, secrets, chown=True)  # as the `config` service does (it runs as root)
-    certificates.ensure_certificate(tls)
-    db_dockerfile = next(d for d in DOCKERFILES if d.parent.name == "db")
-    db_dirs = [part.strip() for instruction, args in dockerfile_instructions(db_dockerfile) if instruction == "RUN"
+    dockerfiles = {d.parent.name: d for d in DOCKERFILES}
+    db_dirs = [part.strip() for instruction, args in dockerfile_instructions(dockerfiles["db"]) if instruction == "RUN"
                for part in args.split("&&") if part.strip().startswith("install -d")]
     assert db_dirs, "the db Dockerfile makes its directories with install -d"
+    assert "PYTHONPATH=/opt/piggybank" in dockerfiles["app"].read_text()
     python = f"#!/bin/sh\nexec {ROOT / '.venv' / 'bin' / 'python'} \"$@\"\n"
     state, logs = render.COMPOSE_STATE, render.COMPOSE_LOGS
-    layout = {
-        str(CONF): conf, str(render.COMPOSE_TLS): tls,
-        str(render.COMPOSE_ROOT / "monit"): ROOT / "monit", str(render.COMPOSE_ROOT / "app"): ROOT / "app",
-        str(render.COMPOSE_ROOT / "stack"): ROOT / "stack",
-        "/usr/local/bin/piggybank-db": ROOT / "docker" / "db" / "entrypoint.sh",
-        "/usr/local/bin/python": python,
-        "/usr/share/piggybank/www": ROOT / "nginx" / "placeholder",
-        "/var/cache/nginx/.keep": "",
-    }
+    # What the app and db images copy from the repository, where they copy it to.
+    layout = {**image_files(dockerfiles["app"]), **image_files(dockerfiles["db"]),
+              "/usr/local/bin/python": python,
+              "/usr/share/piggybank/www": ROOT / "nginx" / "placeholder",
+              "/var/cache/nginx/.keep": ""}
     (work / "app-hosts").write_text(f"127.0.0.1 localhost\n{HOST_ADDRESS} db\n")
     # As the images are built: the db image's directories (its Dockerfile's own `install -d` lines);
     # the app container's state and logs are its own (bound over the same paths in its namespace).
     # The rehearsal runs the app server as root: the host's Python lives under /root, which the app
-    # image's user could not read, so its control file is given to root here.
+    # image's user could not read, so its control file is given to root after the config step.
     setup = ("rm -rf /var/lib/mysql", *db_dirs,
              f"install -d {state}-app/monit {state}-app/pids {logs}-app",
-             "chmod 0755 /usr/local/bin/python /usr/local/bin/piggybank-db",
-             f"chown 0:0 {CONF}/appserver1/monitrc",
+             "chmod 0755 /usr/local/bin/python",
              f"echo '{APP_ADDRESS} appserver1' >>/etc/hosts",
              f"echo '{ABSENT_ADDRESS} appserver2' >>/etc/hosts")  # not started here: nginx must do without it
     db_health = as_user(render.MYSQL_UID, sh(services["db"]["healthcheck"]["test"][1:]))
     in_app = f"nsenter -t $(cat {work}/app.pid) -n -m --"
     app_health = f"{in_app} {sh(services['appserver1']['healthcheck']['test'][1:])}"
-    migrate = env_prefix(services["migrate"]["environment"]) + " " + sh(services["migrate"]["command"])
+    image_env = {"PYTHONPATH": str(render.COMPOSE_ROOT)}  # the app image's ENV; its WORKDIR is the same place
+    migrate = (f"cd {render.COMPOSE_ROOT} && " + env_prefix({**services["migrate"]["environment"], **image_env})
+               + " " + sh(services["migrate"]["command"]))
     app_container = (
         "unshare --net --mount --propagation private bash -c "
         + shlex.quote(f"mount --bind {state}-app {state} && mount --bind {logs}-app {logs} && "
@@ -96,7 +90,14 @@ def rehearsal(tmp_path_factory, services, secrets):
                 f">>{work}/db.out 2>&1 & echo $! >{work}/db.pid; ")
     mariadbd_pid = "$(cat /run/mysqld/mysqld.pid)"
     app_pid = f"$(cat {state}-app/pids/appserver1.pid)"
+    config = services["config"]
     commands = {
+        # the `config` service's own command and environment, as root, from the app image's files
+        "config renders": f"cd {render.COMPOSE_ROOT} && "
+                          + env_prefix({**config["environment"], **image_env})
+                          + " " + sh(config["command"])
+                          # the rehearsal runs the app server as root (see setup): its control file too
+                          + f" && chown 0:0 {CONF}/appserver1/monitrc",
         "db starts": db_start + WAIT.format(tenths=600, check=db_health) + f" || {{ cat {work}/db.out; exit 1; }}",
         "db users": f"{mysql} -u piggybank -p{shlex.quote(app_pw)} -e 'SHOW GRANTS' && "
                     f"{mysql} -u exporter -p{shlex.quote(exporter_pw)} -e 'SHOW GRANTS'",
@@ -137,6 +138,11 @@ def ok(rehearsal, step):
     result = rehearsal[step]
     assert result.returncode == 0, f"{step}:\n{result.output}"
     return result.output
+
+
+def test_config_service_renders_from_the_app_images_files(rehearsal, secrets):
+    output = ok(rehearsal, "config renders")
+    assert f"rendered {len(render.compose_files(secrets))} files into {CONF}" in output and "made now" in output
 
 
 def test_db_container_makes_its_data_directory_and_becomes_healthy(rehearsal):
