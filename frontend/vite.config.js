@@ -14,6 +14,8 @@ export default defineConfig({
     emptyOutDir: true,
     sourcemap: false,
     chunkSizeWarningLimit: 700,
+    // Quiet on a busy machine: the bundler's "plugins took N% of the build" note is not a problem.
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
   server: {
     proxy: {

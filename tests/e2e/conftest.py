@@ -37,9 +37,9 @@ def open_browser(browser, stack):
     """open_browser(viewport=...) → a BrowserSession: a new context and page on the stack's URL."""
     sessions: list[BrowserSession] = []
 
-    def open_(width: int = 1280, height: int = 860) -> BrowserSession:
+    def open_(width: int = 1280, height: int = 860, bypass_csp: bool = False) -> BrowserSession:
         context = browser.new_context(ignore_https_errors=True, viewport={"width": width, "height": height},
-                                      locale="en-GB", timezone_id="Europe/Vienna")
+                                      locale="en-GB", timezone_id="Europe/Vienna", bypass_csp=bypass_csp)
         context.set_default_timeout(15_000)
         session = BrowserSession(context, context.new_page(), stack.url(""), SCREENSHOTS)
         sessions.append(session)

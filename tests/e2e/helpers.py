@@ -10,6 +10,10 @@ from playwright.sync_api import BrowserContext, Page, WebSocket, expect
 
 from tests.api_client import SEED_USERS
 
+# axe-core, the accessibility engine, from the front end's (pinned) dev dependencies.
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
 
 def euro(amount: Decimal | str) -> str:
     """How the app shows money (Intl en-IE): €2,437.23, -€5.00."""
@@ -104,6 +108,14 @@ class BrowserSession:
         code = newest.get_by_test_id("sms-code")
         expect(code).to_have_text(re.compile(r"^\d{6}$"))
         return code.inner_text()
+
+
+def axe_violations(page: Page) -> list[str]:
+    """WCAG 2.1 A/AA and best-practice problems axe-core finds on the page, one line each."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_RULES)
+    return [f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"]]
 
 
 def pin_transfers_to(page: Page, port: int) -> list[str]:

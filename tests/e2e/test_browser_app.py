@@ -10,10 +10,11 @@ import time
 import uuid
 from decimal import Decimal
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.api_client import SEED_IBANS
-from tests.e2e.helpers import euro, pin_transfers_to
+from tests.e2e.helpers import AXE, axe_violations, euro, pin_transfers_to
 
 
 def balance_of(api, who: str) -> Decimal:
@@ -285,3 +286,29 @@ def test_the_app_is_usable_at_phone_width(open_browser):
     expect(phone.page.get_by_role("heading", name="New transfer", level=1)).to_be_visible()
     assert phone.page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     phone.shot("19-phone-transfer")
+
+
+def test_every_screen_passes_an_automated_accessibility_check_and_works_by_keyboard(open_browser):
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in frontend/ (make test does)")
+    found = {}
+    for width in (1280, 390):
+        person = open_browser(width=width, bypass_csp=True)  # to inject axe-core, which the CSP would refuse
+        person.goto("/login")
+        found[f"{width} login"] = axe_violations(person.page)
+        # Signing in by keyboard alone: the e-mail field has the focus, Tab moves on, Enter submits.
+        expect(person.page.get_by_label("E-mail address", exact=True)).to_be_focused()
+        person.page.keyboard.type("maxmustermann@gmail.com")
+        person.page.keyboard.press("Tab")
+        person.page.keyboard.type("maxmustermann")
+        person.page.keyboard.press("Enter")
+        expect(person.page.get_by_test_id("stats-chart")).to_have_attribute("data-state", "ready")
+        found[f"{width} overview"] = axe_violations(person.page)
+        screens = (("/activity", "activity-item"), ("/transfer", "demo-phone"), ("/settings", "current-limit"),
+                   ("/notifications", "mark-read"))
+        for path, ready in screens if width > 600 else screens[1:2]:  # at phone width: the menu and a form
+            person.goto(path)
+            expect(person.page.get_by_test_id(ready).first).to_be_visible()
+            found[f"{width} {path[1:]}"] = axe_violations(person.page)
+    problems = {screen: violations for screen, violations in found.items() if violations}
+    assert not problems, problems

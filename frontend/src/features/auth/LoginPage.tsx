@@ -81,7 +81,7 @@ export function LoginPage() {
           </form>
         </div>
       </main>
-      <p className="login-footer">PiggyBank Ltd. · Secure online banking</p>
+      <footer className="login-footer">PiggyBank Ltd. · Secure online banking</footer>
     </div>
   )
 }

@@ -106,7 +106,7 @@ export function NavBar() {
             <LiveIndicator />
             <NotificationBell />
             {user && <span className="nav-user" title={user.email}>{user.firstName}</span>}
-            <button type="button" className="nav-signout" onClick={signOut} disabled={leaving} data-testid="logout">
+            <button type="button" className="nav-signout" onClick={signOut} disabled={leaving} data-testid="logout" aria-label="Sign out">
               <MaterialIcon name="logout" />
               <span>Sign out</span>
             </button>
