@@ -11,6 +11,7 @@ the certificate of the `config` service. What it cannot show: the images themsel
 """
 
 import shlex
+import shutil
 
 import pytest
 
@@ -38,11 +39,16 @@ def env_prefix(environment: dict) -> str:
 
 APP_ADDRESS, HOST_ADDRESS = "10.99.0.2", "10.99.0.1"  # the app server's own network, as in a bridge network
 ABSENT_ADDRESS = "10.99.0.3"
+TOOLS = ("unshare", "nsenter", "setpriv", "ip", "curl", "tini", "monit", "mariadbd", "mariadb-install-db", "mariadb",
+         "mariadb-admin", "nginx")
 
 
 @pytest.fixture(scope="module")
 def rehearsal(tmp_path_factory, services, secrets):
     """db (and nginx, migrate) in one network namespace; appserver1 in its own, joined by a veth pair."""
+    missing = [t for t in TOOLS if not shutil.which(t)]
+    if missing:
+        pytest.skip(f"not installed: {' '.join(missing)} (make install and make install-test install them)")
     work = tmp_path_factory.mktemp("rehearsal")
     dockerfiles = {d.parent.name: d for d in DOCKERFILES}
     db_dirs = [part.strip() for instruction, args in dockerfile_instructions(dockerfiles["db"]) if instruction == "RUN"
