@@ -1,5 +1,5 @@
 import { Link } from 'react-router'
-import { usePageTitle } from '../../utils/usePageTitle'
+import { usePageTitle } from '../../utils/pageHooks'
 import { MaterialIcon } from '../../utils/Icon'
 import { StatsCard } from '../stats/StatsCard'
 import { AccountCard } from './AccountCard'

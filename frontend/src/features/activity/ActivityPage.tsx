@@ -1,23 +1,15 @@
 import { useEffect, useRef } from 'react'
 import { useSearchParams } from 'react-router'
-import { formatDate, formatSigned, formatTime, tagColorClass } from '../../utils/format'
+import { formatDate, formatSigned, formatTime } from '../../utils/format'
 import { formatIban } from '../../utils/iban'
 import { ErrorPanel, Spinner } from '../../utils/Feedback'
-import { MaterialIcon, TagIcon } from '../../utils/Icon'
-import { usePageTitle } from '../../utils/usePageTitle'
+import { MaterialIcon } from '../../utils/Icon'
+import { usePageTitle } from '../../utils/pageHooks'
 import { useGetTagsQuery } from '../api/apiSlice'
-import type { ActivityFilter, ActivityItem, Tag } from '../api/types'
+import type { ActivityFilter, ActivityItem } from '../api/types'
 import { AccountCard } from '../account/AccountCard'
 import { useGetActivityInfiniteQuery } from './activityApi'
-
-export function TagChip({ tag }: { tag: Tag }) {
-  return (
-    <span className={`chip tag-chip ${tagColorClass(tag.color)}`}>
-      <TagIcon icon={tag.icon} />
-      {tag.title}
-    </span>
-  )
-}
+import { TagChip } from './TagChip'
 
 export function ActivityRow({ item }: { item: ActivityItem }) {
   const incoming = item.direction === 'in'

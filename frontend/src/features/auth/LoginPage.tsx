@@ -3,7 +3,7 @@ import { Navigate, useLocation, useNavigate } from 'react-router'
 import { useAppDispatch, useAppSelector } from '../../app/hooks'
 import { describeError } from '../../utils/errors'
 import { MaterialIcon } from '../../utils/Icon'
-import { usePageTitle } from '../../utils/usePageTitle'
+import { usePageTitle } from '../../utils/pageHooks'
 import { messageDismissed, selectAuthMessage, selectIsLoggedIn } from './authSlice'
 import { login } from './authThunks'
 

@@ -1,5 +1,5 @@
 import { Link } from 'react-router'
-import { usePageTitle } from '../../utils/usePageTitle'
+import { usePageTitle } from '../../utils/pageHooks'
 
 export function NotFound() {
   usePageTitle('Not found')

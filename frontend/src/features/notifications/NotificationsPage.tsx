@@ -2,7 +2,7 @@ import { formatDateTime, formatMoney } from '../../utils/format'
 import { ErrorPanel, Spinner } from '../../utils/Feedback'
 import { formatIban } from '../../utils/iban'
 import { MaterialIcon } from '../../utils/Icon'
-import { usePageTitle } from '../../utils/usePageTitle'
+import { usePageTitle } from '../../utils/pageHooks'
 import type { Notification } from '../api/types'
 import { lastIdOf, useGetNotificationsQuery, useMarkNotificationsReadMutation } from './notificationsSlice'
 

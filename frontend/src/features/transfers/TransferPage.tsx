@@ -1,5 +1,5 @@
 import { useAppSelector } from '../../app/hooks'
-import { usePageTitle } from '../../utils/usePageTitle'
+import { usePageTitle } from '../../utils/pageHooks'
 import { DemoPhone } from './DemoPhone'
 import { TanStep } from './TanStep'
 import { TransferDone } from './TransferDone'
