@@ -28,10 +28,11 @@ drill:              ## kill -9 appserver1 three times and time Monit's restarts 
 lint:
 	$(PY) -m ruff check .
 
-test: install-test  ## unit tests, then the system tests against their own stack
+test: install-test  ## lint, unit tests (Python, then the browser app's), then everything against a real stack
 	$(PY) -m ruff check .
+	$(PY) -m pytest tests/unit
 	cd frontend && npm test
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/unit
 
 # --- containers (docker-compose.yml) ---
 .PHONY: compose-env test-compose
