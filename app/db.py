@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 _ENGINE_KEY = "piggybank_engine"
 RETRYABLE = {1213, 1205}  # deadlock victim, lock wait timeout
 
+
 def is_unavailable(error: BaseException) -> bool:
     """True when a DB error is about reaching the database rather than about the statement."""
     if isinstance(error, PoolTimeout):
