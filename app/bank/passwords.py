@@ -6,6 +6,8 @@ from functools import cache
 import bcrypt
 import gevent
 
+MAX_BYTES = 72  # bcrypt's limit; bcrypt 5 refuses longer input instead of silently cutting it
+
 
 def _in_thread(function, *args):
     return gevent.get_hub().threadpool.apply(function, args)
@@ -18,9 +20,14 @@ def _dummy_hash() -> bytes:
 
 
 def hash_password(password: str, rounds: int = 12) -> str:
-    return _in_thread(bcrypt.hashpw, password.encode(), bcrypt.gensalt(rounds)).decode()
+    secret = password.encode()
+    if len(secret) > MAX_BYTES:
+        raise ValueError(f"a password can be at most {MAX_BYTES} bytes long")
+    return _in_thread(bcrypt.hashpw, secret, bcrypt.gensalt(rounds)).decode()
 
 
 def check_password(password: str, password_hash: str | None) -> bool:
-    hashed = password_hash.encode() if password_hash else _in_thread(_dummy_hash)
-    return _in_thread(bcrypt.checkpw, password.encode(), hashed) and password_hash is not None
+    secret = password.encode()
+    usable = password_hash is not None and len(secret) <= MAX_BYTES  # a longer one can't have been set
+    hashed = password_hash.encode() if usable else _in_thread(_dummy_hash)
+    return _in_thread(bcrypt.checkpw, secret[:MAX_BYTES], hashed) and usable

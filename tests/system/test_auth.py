@@ -17,6 +17,8 @@ def test_each_seed_user_signs_in(api, who):
 @pytest.mark.parametrize("body", [
     {"username": "maxmustermann@gmail.com", "password": "wrong"},
     {"username": "nobody@example.com", "password": "maxmustermann"},
+    {"username": "maxmustermann@gmail.com", "password": "密" * 100},  # over bcrypt's 72 bytes
+    {"username": "密" * 200, "password": "x"},
 ])
 def test_wrong_password_and_unknown_user_are_401(api, body):
     response = api.post("/auth", json=body)
