@@ -7,24 +7,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from stack import control
-
-
-def wait_until(what: str, check, timeout: float = 30.0, interval: float = 0.5):
-    """Poll until check() returns something truthy; fail naming what was awaited and the last value."""
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except Exception as error:  # noqa: BLE001 - remember it for the failure message
-            last = error
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last: {last!r}")
 
 
 def get_json(url: str, params: dict | None = None, timeout: float = 10.0):

@@ -17,8 +17,8 @@ from tests.observability.live import (
     delivered,
     monit_status,
     monitoring,
-    wait_until,
 )
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.stack
 

@@ -7,7 +7,8 @@ import pytest
 
 from tests.observability import dashboards as dash
 from tests.observability import traffic
-from tests.observability.live import Prometheus, wait_until
+from tests.observability.live import Prometheus
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.stack
 

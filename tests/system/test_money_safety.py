@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, text
 
 from tests.api_client import ApiClient
+from tests.polling import wait_until
 
 
 def direct_clients(stack) -> list[ApiClient]:
@@ -109,14 +110,7 @@ def test_a_retry_after_the_first_app_server_was_killed_books_once(stack, api, ne
                                   " WHERE a.user_id = :u"), {"u": customer["userId"]}).scalar_one()
     assert count == 1
     assert ledger_audit() == []
-    deadline = time.monotonic() + 30  # leave the stack whole for the next test
-    while time.monotonic() < deadline:
-        try:
-            if first.get("/api/healthcheck").status_code == 200:
-                break
-        except OSError:
-            pass
-        time.sleep(0.2)
+    wait_until("appserver1 to be back for the next test", lambda: first.get("/api/healthcheck").status_code == 200)
 
 
 def test_nginx_retries_a_post_from_a_hung_server_and_the_late_copy_books_nothing(stack, api, new_customer,

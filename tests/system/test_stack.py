@@ -9,24 +9,9 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from stack import control
 from tests.api_client import new_session
-
-
-def wait_until(what: str, check, timeout: float = 30.0, interval: float = 0.2):
-    """Poll until check() returns something truthy; fail naming what was awaited and the last value."""
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except Exception as error:  # noqa: BLE001 - remember it for the failure message
-            last = error
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last: {last!r}")
+from tests.polling import wait_until
 
 
 def app_health(port: int) -> tuple[int, dict]:
