@@ -174,7 +174,8 @@ def test_activity_filters_by_direction_and_tag_and_pages(open_browser):
     max_.nav("Activity")
     items = max_.page.get_by_test_id("activity-item")
     expect(items).to_have_count(20)
-    max_.page.get_by_role("button", name="Load older transactions").click()
+    expect(max_.page.get_by_role("button", name="Load older transactions")).to_be_visible()  # for the keyboard
+    items.nth(19).scroll_into_view_if_needed()  # infinite scroll: the end of the list comes into view
     expect(items.nth(20)).to_be_visible()
     max_.page.get_by_label("Direction", exact=True).select_option("in")
     expect(items.first).to_have_attribute("data-direction", "in")
