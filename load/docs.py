@@ -186,9 +186,16 @@ def failover_markdown(report: dict, image: str) -> str:
     ]
     for r in report["phases"]:
         if r.get("retried_statuses"):
-            lines.append(f"- {r['phase']}: the client retried {r['retried_statuses']}"
+            lines.append(f"- {r['phase']}: the client retried " + ", ".join(
+                f"{n}× {reason}" for reason, n in r.get("retried_reasons", r["retried_statuses"]).items())
                          + (f"; the slowest 503 came after {r['slowest_503_ms']:.0f} ms" if r.get("slowest_503_ms")
                             else "") + ".")
+    for r in report["phases"]:
+        if "outage_requests" in r:
+            lines.append(f"- While the database was down: {r['outage_requests']} requests, {r['outage_503s']} answered "
+                         f"503 database_unavailable (slowest {r['outage_slowest_503_ms']:.0f} ms), the slowest answer "
+                         f"of any kind took {r['outage_slowest_ms']:.0f} ms; the client retried them with the same "
+                         "Idempotency-Key.")
     if report.get("bad_input"):
         b = report["bad_input"]
         lines.append(f"- Bad input: {b['sent']} requests, answered {b['statuses']}; not a 4xx: {b['problem_count']}.")

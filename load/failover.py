@@ -32,6 +32,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from collections import Counter  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -186,13 +187,23 @@ def all_healthy(stack: Stack) -> bool:
     return all(drill.healthy(stack, s) for s in (*APP_SERVERS, "mariadb"))
 
 
+def running_pid(stack: Stack, service: str, wait: float = 20.0) -> tuple[int, bool]:
+    """The service's pid, after waiting up to `wait` seconds for it to be healthy (under overload
+    a healthcheck can be slow or degraded; the fault is injected anyway and that is recorded)."""
+    deadline = now() + wait
+    while not drill.healthy(stack, service) and now() < deadline:
+        gevent.sleep(0.25)
+    pid = drill.current_pid(stack, service)
+    if pid is None or process_state(pid) is None:
+        raise RuntimeError(f"{service} is not running before the fault")
+    return pid, drill.healthy(stack, service)
+
+
 def kill9(stack: Stack, service: str) -> dict:
-    old = drill.current_pid(stack, service)
-    if old is None or not drill.healthy(stack, service):
-        raise RuntimeError(f"{service} is not running and healthy before the fault")
+    old, healthy_before = running_pid(stack, service)
     os.kill(old, signal.SIGKILL)
     since = now()
-    result = {"pid": old, **wait_restarted(stack, service, old, since)}
+    result = {"pid": old, "healthy_before": healthy_before, **wait_restarted(stack, service, old, since)}
     if service == "mariadb":  # the app servers' own healthchecks say when the bank works again
         while now() - since < 60 and not all(drill.healthy(stack, s) for s in APP_SERVERS):
             gevent.sleep(0.05)
@@ -204,12 +215,10 @@ def sigstop(stack: Stack, service: str, hold: float) -> dict:
     """SIGSTOP for `hold` seconds: the process lives but answers nothing, like a hung server. Monit
     should replace it (its stop program sends SIGTERM + SIGCONT); whatever happens, the old process
     gets SIGCONT at the end so nothing stays stopped."""
-    old = drill.current_pid(stack, service)
-    if old is None or not drill.healthy(stack, service):
-        raise RuntimeError(f"{service} is not running and healthy before the fault")
+    old, healthy_before = running_pid(stack, service)
     os.kill(old, signal.SIGSTOP)
     since = now()
-    result = {"pid": old}
+    result = {"pid": old, "healthy_before": healthy_before}
     try:
         result.update(wait_restarted(stack, service, old, since, timeout=max(hold, 60)))
         gevent.sleep(max(0.0, since + hold - now()))
@@ -400,6 +409,7 @@ def phase_stats(phase: Phase, rows: list[tuple], ngx: list[dict]) -> dict:
         "requests": len(final), "failures": sum(1 for r in final if not r[4]), "failed_statuses": failed_statuses,
         "client_retries": len(retries),
         "retried_statuses": {str(s): sum(1 for r in retries if r[5] == s) for s in sorted({r[5] for r in retries})},
+        "retried_reasons": dict(Counter(r[2].rsplit(" [", 1)[-1].rstrip("]") for r in retries).most_common()),
         "slowest_503_ms": round(max((r[3] for r in retried_503), default=0), 1) or None,
         "p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "p99_ms": percentile(times, 99),
         "max_ms": max(times, default=None),
@@ -488,17 +498,21 @@ def run(args) -> dict:
             phases.append(phase)
             print(f"  t={phase.start:6.1f} s  {label}", flush=True)
             since = now()
-            if kind == "kill9":
-                phase.measured.update(kill9(stack, target))
-            elif kind == "sigstop":
-                phase.measured.update(sigstop(stack, target, args.stop_seconds))
-            elif kind == "badinput":
-                me = journeys.CUSTOMERS[-1]
-                token = session().post(journeys.HOST + "/auth", json={"username": me.email, "password": me.password},
-                                       timeout=20).json()["access_token"]
-                bad_input = bad_input_burst(journeys.HOST, token, me.iban, args.burst_seconds, args.burst_rate)
-                phase.measured["bad_input_sent"] = bad_input["sent"]
-                phase.measured["bad_input_not_4xx"] = bad_input["problem_count"]
+            try:
+                if kind == "kill9":
+                    phase.measured.update(kill9(stack, target))
+                elif kind == "sigstop":
+                    phase.measured.update(sigstop(stack, target, args.stop_seconds))
+                elif kind == "badinput":
+                    me = journeys.CUSTOMERS[-1]
+                    token = session().post(journeys.HOST + "/auth", timeout=30, json={
+                        "username": me.email, "password": me.password}).json()["access_token"]
+                    bad_input = bad_input_burst(journeys.HOST, token, me.iban, args.burst_seconds, args.burst_rate)
+                    phase.measured["bad_input_sent"] = bad_input["sent"]
+                    phase.measured["bad_input_not_4xx"] = bad_input["problem_count"]
+            except (RuntimeError, OSError, requests.RequestException, ValueError, KeyError) as error:
+                phase.measured["error"] = f"{error.__class__.__name__}: {error}"
+                print(f"    could not inject '{label}': {phase.measured['error']}", flush=True)
             wait_settled(stack, watch, target, since)
             if target:
                 down, up = watch.prometheus_outage(target, since - started)
@@ -528,6 +542,7 @@ def run(args) -> dict:
     app_phases = [t for t, p in zip(table, phases, strict=True) if p.target in APP_SERVERS]
     db_phase = next((t for t, p in zip(table, phases, strict=True) if p.target == "mariadb"), None)
     checks = {
+        "every fault was injected": not any("error" in p.measured for p in phases),
         "no failed requests while an app server was killed or hung": sum(t["failures"] for t in app_phases) == 0,
         "ledger invariants hold, no key booked twice, every confirmed transfer booked": book["ok"],
         "nothing left stopped or unmonitored": not stuck,
@@ -536,7 +551,16 @@ def run(args) -> dict:
     if bad_input is not None:
         checks["bad input only ever got 4xx"] = bad_input["problem_count"] == 0
     if db_phase is not None:
-        checks["database down: 503s came fast (< 2 s)"] = (db_phase["slowest_503_ms"] or 0) < 2000
+        # Answers to requests sent while the database was down (kill -9 until it answered again):
+        # each must be quick (a 503 in < 2 s, or a success), never a hang.
+        db = next(p for p in phases if p.target == "mariadb")
+        outage_end = db.start + (db.measured.get("healthy_s") or 0) + 0.5
+        during = [r for r in recorder.rows if db.start <= r[0] <= outage_end]
+        db_phase["outage_requests"] = len(during)
+        db_phase["outage_503s"] = sum(1 for r in during if r[5] == 503)
+        db_phase["outage_slowest_503_ms"] = round(max((r[3] for r in during if r[5] == 503), default=0), 1)
+        db_phase["outage_slowest_ms"] = round(max((r[3] for r in during), default=0), 1)
+        checks["database down: 503s came fast (< 2 s)"] = db_phase["outage_slowest_503_ms"] < 2000
         checks["database down: recovered by itself"] = db_phase.get("app_servers_healthy_s") is not None
     targets = {}
     for t, p in zip(table, phases, strict=True):
@@ -556,6 +580,8 @@ def run(args) -> dict:
         "phases": table, "bad_input": bad_input, "ledger": book,
         "alerts": sorted(watch.alerts.values(), key=lambda a: min(a.get(k, 1e9) for k in ("pending", "firing"))),
         "alert_sink": sink, "stuck_or_unmonitored": stuck, "checks": checks, "targets": targets,
+        "locust_exceptions": [{"count": e["count"], "message": e["msg"], "traceback": e["traceback"][-1500:]}
+                              for e in runner.exceptions.values()],
         "passed": all(checks.values()),
     }
     report["_timeline"] = {"rows": recorder.rows, "health": watch.health, "prometheus": watch.prometheus,
@@ -594,12 +620,17 @@ def print_report(report: dict) -> None:
         if row.get("failed_statuses"):
             print(f"  failures in '{row['phase']}' by status: {row['failed_statuses']}")
         if row.get("retried_statuses"):
-            print(f"  client retries in '{row['phase']}' by status: {row['retried_statuses']}"
+            print(f"  client retries in '{row['phase']}': {row['retried_reasons']}"
                   + (f" (slowest 503: {row['slowest_503_ms']:.0f} ms)" if row.get("slowest_503_ms") else ""))
     if report["bad_input"]:
         b = report["bad_input"]
         print(f"Bad input: {b['sent']} requests, statuses {b['statuses']}; not 4xx: {b['problem_count']} "
               f"{b['problems'][:5]}")
+    for row in report["phases"]:
+        if "outage_requests" in row:
+            print(f"Database outage: {row['outage_requests']} requests sent while it was down, "
+                  f"{row['outage_503s']} answered 503 (slowest {row['outage_slowest_503_ms']:.0f} ms), "
+                  f"slowest answer {row['outage_slowest_ms']:.0f} ms")
     book = report["ledger"]
     print(f"Ledger: {'OK' if book['ok'] else 'BROKEN'}: {book['invariant_violations']} invariant violations, "
           f"{book['doubled_keys']} doubled keys, {book['orphan_transfers']} transfers without key, "
@@ -610,6 +641,8 @@ def print_report(report: dict) -> None:
         for a in report["alerts"]) or "none"))
     print("Alert sink (Alertmanager webhook): " + (", ".join(
         f"{s['status']} {'/'.join(s['alerts'])} at {s['received_s']} s" for s in report["alert_sink"]) or "nothing"))
+    for error in report["locust_exceptions"]:
+        print(f"Locust exception ({error['count']}x): {error['message']}\n{error['traceback']}")
     if report["stuck_or_unmonitored"]:
         print(f"Left stopped/unmonitored: {report['stuck_or_unmonitored']}")
     for name, target in report["targets"].items():
@@ -623,9 +656,11 @@ def write_outputs(report: dict, out: Path, stem: str) -> dict[str, Path]:
     from load.timeline import draw
 
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / f"{stem}.json", "csv": out / f"{stem}.csv", "png": out / f"{stem}.png"}
+    paths = {"json": out / f"{stem}.json", "csv": out / f"{stem}.csv", "png": out / f"{stem}.png",
+             "raw": out / f"{stem}.timeline.json"}
     public = {k: v for k, v in report.items() if not k.startswith("_")}
     paths["json"].write_text(json.dumps(public, indent=2, default=str))
+    paths["raw"].write_text(json.dumps(report, default=str))  # everything, to redraw: python -m load.timeline
     keys = [k for k, _t, _w in COLUMNS] + ["duration_s", "failed_statuses", "retried_statuses", "slowest_503_ms",
                                            "app_servers_healthy_s", "nginx_requests", "nginx_5xx",
                                            "bad_input_sent", "bad_input_not_4xx"]

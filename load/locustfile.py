@@ -151,8 +151,9 @@ class Customer(FastHttpUser):
                 if (retryable and attempt < MAX_ATTEMPTS
                         and time.perf_counter() - started < RETRY_BUDGET_S):
                     # Reported on its own row, not as a failure: the client handles it by retrying.
+                    reason = f"{status} {_error_code(body) or ''}".strip() if status else "no answer"
                     response.request_meta["request_type"] = "RETRY"
-                    response.request_meta["name"] = f"{name} [{status or 'no answer'}]"
+                    response.request_meta["name"] = f"{name} [{reason}]"
                     response.success()
                     with _lock:
                         RETRIES.append((time.time(), name, status))

@@ -1,6 +1,11 @@
 """The failover drill's timeline as a PNG: throughput, latency percentiles, errors and retries, and
-each component's health, with the faults marked, on one time axis."""
+each component's health, with the faults marked, on one time axis.
 
+Redraw one from its raw data: python -m load.timeline load/results/failover-...timeline.json out.png
+"""
+
+import json
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -75,7 +80,7 @@ def draw(report: dict, path: Path) -> None:
     totals = report["totals"]
     ax_tp.set_title(f"Throughput — {totals['requests']:,} requests, {totals['failures']} failed, "
                     f"{totals['client_retries']} retried by the client")
-    ax_tp.legend(loc="upper right", frameon=False, ncol=2)
+    ax_tp.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncol=2, borderaxespad=0.2)
 
     mids = [i * 2 + 1 for i in range(len(latency))]
     for q, colour, style in ((50, BLUE, "-"), (95, AMBER, "-"), (99, RED, "-")):
@@ -85,7 +90,7 @@ def draw(report: dict, path: Path) -> None:
     ax_lat.set_yscale("log")
     ax_lat.set_ylabel("ms (log scale)")
     ax_lat.set_title("Latency per 2 s, sign-ins excluded (time the user waited, client retries included)")
-    ax_lat.legend(loc="upper right", frameon=False, ncol=3)
+    ax_lat.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncol=3, borderaxespad=0.2)
     ax_lat.grid(axis="y", which="major", color="#e5e5e5", linewidth=0.6)
 
     ax_err.bar(seconds, nginx_s, width=1, align="edge", color=PURPLE, alpha=0.8,
@@ -95,8 +100,8 @@ def draw(report: dict, path: Path) -> None:
     ax_err.bar(seconds, failed_s, width=1, align="edge", color=RED,
                bottom=[a + b for a, b in zip(nginx_s, retried_s, strict=True)], label="failed")
     ax_err.set_ylabel("per second")
-    ax_err.set_title("Errors absorbed and errors seen")
-    ax_err.legend(loc="upper right", frameon=False, ncol=3)
+    ax_err.set_title("Errors absorbed (nginx, client) and errors seen")
+    ax_err.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncol=3, borderaxespad=0.2)
 
     components = [("appserver1", "health"), ("appserver2", "health"), ("mariadb", "health"),
                   ("appserver1", "prometheus"), ("appserver2", "prometheus"), ("mariadb", "prometheus")]
@@ -115,8 +120,8 @@ def draw(report: dict, path: Path) -> None:
     ax_health.set_ylim(0, len(components))
     ax_health.set_title("Health: probed every 0.25 s, and as Prometheus saw it")
     ax_health.legend(handles=[Patch(color=GREEN, label="ok"), Patch(color=AMBER, label="degraded (503)"),
-                              Patch(color=RED, label="down")], loc="upper right", frameon=False, ncol=3,
-                     bbox_to_anchor=(1.0, 1.32))
+                              Patch(color=RED, label="down")], loc="lower right", frameon=False, ncol=3,
+                     bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
     ax_health.set_xlabel("seconds since the load started")
     ax_health.set_xlim(0, end)
 
@@ -145,3 +150,7 @@ def draw(report: dict, path: Path) -> None:
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+if __name__ == "__main__":
+    draw(json.loads(Path(sys.argv[1]).read_text()), Path(sys.argv[2]))
