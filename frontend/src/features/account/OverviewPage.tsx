@@ -1,6 +1,7 @@
 import { Link } from 'react-router'
 import { usePageTitle } from '../../utils/pageHooks'
 import { MaterialIcon } from '../../utils/Icon'
+import { RecentActivity } from '../activity/RecentActivity'
 import { StatsCard } from '../stats/StatsCard'
 import { AccountCard } from './AccountCard'
 
@@ -17,7 +18,10 @@ export function OverviewPage() {
       </div>
       <div className="overview-grid">
         <AccountCard />
-        <StatsCard />
+        <div className="overview-main">
+          <StatsCard />
+          <RecentActivity />
+        </div>
       </div>
     </section>
   )
