@@ -33,6 +33,8 @@ class BrowserSession:
     def __post_init__(self):
         self.page.on("websocket", lambda ws: self.sockets.append(ws))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # a CSP refusal, a failed asset or request shows up here
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
 
     def close(self) -> None:
         self.context.close()

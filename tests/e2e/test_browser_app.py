@@ -151,6 +151,7 @@ def test_the_statistics_chart_renders_for_each_interval(open_browser):
     max_.page.wait_for_timeout(400)
     assert chart.evaluate(painted) > 2000
     max_.shot("10-stats-difference", full_page=False)
+    assert not max_.errors, max_.errors
 
 
 def test_settings_change_the_monthly_limit(api, open_browser, new_customer):
@@ -287,6 +288,7 @@ def test_the_app_is_usable_at_phone_width(open_browser):
     expect(phone.page.get_by_role("heading", name="New transfer", level=1)).to_be_visible()
     assert phone.page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     phone.shot("19-phone-transfer")
+    assert not phone.errors, phone.errors
 
 
 def test_every_screen_passes_an_automated_accessibility_check_and_works_by_keyboard(open_browser):
