@@ -1,14 +1,18 @@
+import { lazy } from 'react'
 import { Navigate, Route, Routes } from 'react-router'
-import { OverviewPage } from '../features/account/OverviewPage'
-import { ActivityPage } from '../features/activity/ActivityPage'
 import { LoginPage } from '../features/auth/LoginPage'
 import { Layout } from '../features/layout/Layout'
 import { NotFound } from '../features/layout/NotFound'
 import { RequireAuth } from '../features/layout/RequireAuth'
-import { NotificationsPage } from '../features/notifications/NotificationsPage'
 import { Toaster } from '../features/notifications/Toaster'
-import { SettingsPage } from '../features/settings/SettingsPage'
-import { TransferPage } from '../features/transfers/TransferPage'
+
+// The screens behind the login load on demand: the login page doesn't wait for Chart.js.
+const OverviewPage = lazy(() => import('../features/account/OverviewPage').then((m) => ({ default: m.OverviewPage })))
+const ActivityPage = lazy(() => import('../features/activity/ActivityPage').then((m) => ({ default: m.ActivityPage })))
+const TransferPage = lazy(() => import('../features/transfers/TransferPage').then((m) => ({ default: m.TransferPage })))
+const SettingsPage = lazy(() => import('../features/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })))
+const NotificationsPage = lazy(() =>
+  import('../features/notifications/NotificationsPage').then((m) => ({ default: m.NotificationsPage })))
 
 export function App() {
   return (

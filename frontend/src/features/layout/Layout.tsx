@@ -1,8 +1,9 @@
-import { useEffect, useRef } from 'react'
+import { Suspense, useEffect, useRef } from 'react'
 import { Outlet, useLocation } from 'react-router'
 import { useAppDispatch, useAppSelector } from '../../app/hooks'
 import { endSession } from '../api/apiSlice'
 import { selectExpiresAt } from '../auth/authSlice'
+import { Spinner } from '../../utils/Feedback'
 import { NavBar } from './NavBar'
 
 /** Ends the session when the token expires, before a request has to find out. */
@@ -29,8 +30,22 @@ export function Layout() {
       first.current = false
       return
     }
-    const heading = main.current?.querySelector<HTMLElement>('h1')
-    heading?.focus()
+    const root = main.current
+    if (!root) return
+    const focusHeading = () => {
+      const heading = root.querySelector<HTMLElement>('h1')
+      heading?.focus()
+      return Boolean(heading)
+    }
+    if (focusHeading()) return
+    // A screen that is still loading: focus its heading once it appears.
+    const observer = new MutationObserver(() => focusHeading() && observer.disconnect())
+    observer.observe(root, { childList: true, subtree: true })
+    const stop = setTimeout(() => observer.disconnect(), 5000)
+    return () => {
+      observer.disconnect()
+      clearTimeout(stop)
+    }
   }, [location.pathname])
 
   return (
@@ -38,7 +53,9 @@ export function Layout() {
       <a className="skip-link" href="#main">Skip to content</a>
       <NavBar />
       <main id="main" ref={main} className="container piggy-main" tabIndex={-1}>
-        <Outlet />
+        <Suspense fallback={<Spinner />}>
+          <Outlet />
+        </Suspense>
       </main>
     </>
   )
