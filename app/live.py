@@ -98,11 +98,14 @@ def notifications_socket(ws):
     queue = hub.subscribe(user_id)
     try:
         ws.send(json.dumps({"type": "welcome", "instance": current_app.config["INSTANCE"]}))
-        with db.unit_of_work() as conn:
-            missed = notifications.for_user(conn, user_id, after=last_seen)
-        for message in missed:
-            ws.send(json.dumps(message))
-            last_seen = message["id"]
+        while True:  # catch up on everything missed, a page at a time
+            with db.unit_of_work() as conn:
+                missed = notifications.for_user(conn, user_id, after=last_seen)
+            for message in missed:
+                ws.send(json.dumps(message))
+                last_seen = message["id"]
+            if not missed:
+                break
         while ws.connected and not hub.stopping:
             if time.time() >= expires:
                 ws.close(CLOSE_UNAUTHORIZED, "token expired")
