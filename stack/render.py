@@ -53,6 +53,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "target": "native", "foreground": True, "listen": local, "db_bind": local,
         # nginx's workers drop to nobody; that only works where nobody can reach the run directory.
         "nginx_user": None if _traversable_by_others(run) else "root",
+        "resolver": None,  # loopback addresses never change
         "login_rate": stack.env.get("PIGGY_LOGIN_RATE", "10r/s"),
         "login_burst": stack.env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": paths, "hosts": hosts, "secrets": secrets,
@@ -232,6 +233,7 @@ def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) 
     return {
         "target": "compose", "foreground": True, "listen": "0.0.0.0", "db_bind": "0.0.0.0",
         "nginx_user": "nginx",  # the nginx image's unprivileged user; its master runs as root
+        "resolver": "127.0.0.11",  # Docker's DNS; nginx >= 1.27.3 re-resolves upstream servers marked "resolve"
         "login_rate": env.get("PIGGY_LOGIN_RATE", "10r/s"), "login_burst": env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": compose_paths(), "hosts": dict(COMPOSE_HOSTS), "secrets": secrets,
         "app_servers": app_servers, "services": compose_services(ports, app_servers),
