@@ -66,8 +66,14 @@ def virtualenv() -> None:
         step("python: creating .venv")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     step("python: installing requirements-dev.txt into .venv (pinned)")
-    subprocess.run([str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", "--progress-bar", "off",
-                    "-q", "-r", str(ROOT / "requirements-dev.txt")], check=True)
+    pip = subprocess.Popen([str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", "--progress-bar",
+                            "off", "-r", str(ROOT / "requirements-dev.txt")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in pip.stdout:  # one short line per package, so a slow install visibly moves
+        if line.startswith(("Collecting", "ERROR")):
+            print(f"    {line.strip()[:110]}", flush=True)
+    if pip.wait() != 0:
+        raise SystemExit("pip install failed (see above)")
     stamp.write_text(wanted)
     step(f"python: ready in {time.monotonic() - started:.0f} s")
 
