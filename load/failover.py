@@ -383,7 +383,8 @@ def nginx_lines(stack: Stack, offset: int, started: float) -> list[dict]:
             for raw in f:
                 try:
                     row = json.loads(raw)
-                    row["t"] = datetime.fromisoformat(row["time"]).timestamp() - started
+                    # logged when it ended, to the second: the middle of that second
+                    row["t"] = datetime.fromisoformat(row["time"]).timestamp() + 0.5 - started
                     rows.append(row)
                 except (ValueError, KeyError):
                     continue

@@ -94,13 +94,13 @@ def draw(report: dict, path: Path) -> None:
     ax_lat.grid(axis="y", which="major", color="#e5e5e5", linewidth=0.6)
 
     ax_err.bar(seconds, nginx_s, width=1, align="edge", color=PURPLE, alpha=0.8,
-               label="retried by nginx on the other app server")
+               label="nginx retried on the other server")
     ax_err.bar(seconds, retried_s, width=1, align="edge", color=AMBER, alpha=0.9, bottom=nginx_s,
-               label="retried by the client (502/503/504/no answer)")
+               label="client retried (502/503/504, no answer)")
     ax_err.bar(seconds, failed_s, width=1, align="edge", color=RED,
                bottom=[a + b for a, b in zip(nginx_s, retried_s, strict=True)], label="failed")
     ax_err.set_ylabel("per second")
-    ax_err.set_title("Errors absorbed (nginx, client) and errors seen")
+    ax_err.set_title("Errors absorbed and errors seen")
     ax_err.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncol=3, borderaxespad=0.2)
 
     components = [("appserver1", "health"), ("appserver2", "health"), ("mariadb", "health"),
