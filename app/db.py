@@ -14,7 +14,6 @@ from flask import current_app
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 _ENGINE_KEY = "piggybank_engine"
 RETRYABLE = {1213, 1205}  # deadlock victim, lock wait timeout
@@ -22,8 +21,6 @@ RETRYABLE = {1213, 1205}  # deadlock victim, lock wait timeout
 
 def is_unavailable(error: BaseException) -> bool:
     """True when a DB error is about reaching the database rather than about the statement."""
-    if isinstance(error, PoolTimeout):
-        return True
     if isinstance(error, DBAPIError):
         return bool(error.connection_invalidated) or getattr(error.orig, "args", [0])[0] in {
             2003, 2006, 2013, 2014, 1927, 1053}

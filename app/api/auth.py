@@ -44,8 +44,7 @@ def login(body: LoginIn):
     """Sign in with e-mail and password; answers a JWT for the Authorization header."""
     policy = users.LoginPolicy(current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_LOCK_SECONDS"])
     try:
-        with db.unit_of_work() as conn:
-            user_id = users.authenticate(conn, body.username, body.password, policy, utcnow())
+        user_id = users.authenticate(db.unit_of_work, body.username, body.password, policy, utcnow())
     except InvalidCredentials:
         metrics.LOGINS.labels("wrong").inc()
         raise

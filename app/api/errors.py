@@ -9,6 +9,7 @@ import logging
 from flask import jsonify
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app import db
@@ -61,6 +62,10 @@ def _http_error(error: HTTPException):
 
 
 def _database_error(error: SQLAlchemyError):
+    if isinstance(error, PoolTimeout):  # the database is fine; this app server's pool is exhausted
+        log.warning("no database connection free within the pool timeout")
+        return error_response(503, "server_busy", "This server is busy right now. Please retry.",
+                              headers={"Retry-After": "1"})
     if db.is_unavailable(error):
         log.warning("database unavailable: %s", error.__class__.__name__)
         return error_response(503, "database_unavailable",

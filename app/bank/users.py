@@ -20,35 +20,44 @@ class LoginPolicy:
     lock_seconds: int = 60
 
 
-def authenticate(conn, email: str, password: str, policy: LoginPolicy, now: datetime) -> int:
+def authenticate(unit_of_work, email: str, password: str, policy: LoginPolicy, now) -> int:
     """The user id for correct credentials. Failures are counted in the database, so both app
-    servers see them; from `max_failures` on the account is locked, twice as long each time."""
-    row = conn.execute(
-        text("SELECT id, password_hash, failed_logins, locked_until FROM users WHERE email = :email FOR UPDATE"),
-        {"email": email.strip().lower()},
-    ).first()
+    servers see them; from `max_failures` on the account is locked, twice as long each time.
+
+    Takes the unit-of-work factory and opens two short transactions around the password check:
+    the attempt is counted first, then the row lock and the connection are released while bcrypt
+    runs (~250 ms), so sign-ins to one account don't queue behind each other's hashing and don't
+    hold the pool. A right password resets the count."""
+    with unit_of_work() as conn:
+        row = conn.execute(
+            text("SELECT id, password_hash, locked_until FROM users WHERE email = :email FOR UPDATE"),
+            {"email": email.strip().lower()},
+        ).first()
+        if row is not None and row.locked_until and row.locked_until > now:
+            retry_after = int((row.locked_until - now).total_seconds()) + 1
+            raise AccountLocked(f"Too many failed logins. Try again in {retry_after} seconds.",
+                                retryAfter=retry_after)
+        if row is not None:
+            conn.execute(text("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = :id"), {"id": row.id})
+            conn.commit()
     if row is None:
-        check_password(password, None)
+        check_password(password, None)  # as slow as a real check: no hint which e-mails exist
         raise InvalidCredentials("E-mail or password is wrong.")
-    if row.locked_until and row.locked_until > now:
-        retry_after = int((row.locked_until - now).total_seconds()) + 1
-        raise AccountLocked(f"Too many failed logins. Try again in {retry_after} seconds.",
-                            retryAfter=retry_after)
-    if not check_password(password, row.password_hash):
-        failures = row.failed_logins + 1
-        locked_until = None
+    right = check_password(password, row.password_hash)
+    with unit_of_work() as conn:
+        if right:
+            conn.execute(text("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = :id"),
+                         {"id": row.id})
+            conn.commit()
+            return row.id
+        failures = conn.execute(text("SELECT failed_logins FROM users WHERE id = :id FOR UPDATE"),
+                                {"id": row.id}).scalar_one()
         if failures >= policy.max_failures:
             lock = policy.lock_seconds * 2 ** min(failures - policy.max_failures, 6)
-            locked_until = now + timedelta(seconds=lock)
-        conn.execute(text("UPDATE users SET failed_logins = :f, locked_until = :l WHERE id = :id"),
-                     {"f": failures, "l": locked_until, "id": row.id})
-        conn.commit()
-        raise InvalidCredentials("E-mail or password is wrong.")
-    if row.failed_logins or row.locked_until:
-        conn.execute(text("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = :id"),
-                     {"id": row.id})
-    conn.commit()
-    return row.id
+            conn.execute(text("UPDATE users SET locked_until = :l WHERE id = :id"),
+                         {"l": now + timedelta(seconds=lock), "id": row.id})
+            conn.commit()
+    raise InvalidCredentials("E-mail or password is wrong.")
 
 
 def exists(conn, user_id: int) -> bool:
