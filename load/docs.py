@@ -207,7 +207,8 @@ def failover_markdown(report: dict, image: str) -> str:
     for r in report["phases"]:
         if "outage_requests" in r:
             lines.append(f"- While the database was down: {r['outage_requests']} requests, {r['outage_503s']} answered "
-                         f"503 database_unavailable (slowest {r['outage_slowest_503_ms']:.0f} ms), the slowest answer "
+                         f"503 database_unavailable (slowest {r['outage_slowest_503_ms']:.0f} ms), "
+                         f"{r.get('outage_server_busy', 0)} 503 server_busy, the slowest answer "
                          f"of any kind took {r['outage_slowest_ms']:.0f} ms; the client retried them with the same "
                          "Idempotency-Key.")
     if report.get("bad_input"):
