@@ -44,6 +44,12 @@ def _update(section: str, body: str) -> None:
     DOC.write_text(text)
 
 
+def _where(alert: dict) -> str:
+    """What an alert is about: the app server, else the instance, else the job."""
+    labels = alert["labels"]
+    return labels.get("appserver") or labels.get("instance") or labels.get("job", "")
+
+
 def _fmt(value, digits=1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
@@ -220,7 +226,7 @@ def failover_markdown(report: dict, image: str) -> str:
                  + ("" if book["ok"] else f"; problems: {book['problems'][:3]}") + ".")
     alerts = report["alerts"]
     lines.append("- Alerts in Prometheus: " + ("; ".join(
-        f"{a['alert']} ({a['labels'].get('appserver') or a['labels'].get('instance', '')}) pending at "
+        f"{a['alert']} ({_where(a)}) pending at "
         f"{a.get('pending', '–')} s, firing at {a.get('firing', '–')} s, resolved at {a.get('resolved', '–')} s"
         for a in alerts) or "none became pending (every outage was shorter than the rules' `for`)") + ".")
     lines.append("- Alertmanager's webhook (alert sink): " + ("; ".join(

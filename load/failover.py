@@ -604,6 +604,12 @@ COLUMNS = [("phase", "phase", 24), ("start_s", "start s", 7), ("requests", "requ
            ("prometheus_up_s", "prom 1 s", 8), ("nginx_retried_upstream", "nginx retried", 13)]
 
 
+def _where(alert: dict) -> str:
+    """What an alert is about: the app server, else the instance, else the job."""
+    labels = alert["labels"]
+    return labels.get("appserver") or labels.get("instance") or labels.get("job", "")
+
+
 def fmt(value) -> str:
     if value is None:
         return "-"
@@ -642,7 +648,7 @@ def print_report(report: dict) -> None:
           f"{book['doubled_keys']} doubled keys, {book['orphan_transfers']} transfers without key, "
           f"{book['transfers_confirmed_seen']} confirmed transfers checked; {book['problems'][:5]}")
     print("Alerts (Prometheus): " + (", ".join(
-        f"{a['alert']}[{a['labels'].get('appserver') or a['labels'].get('instance', '')}]"
+        f"{a['alert']}[{_where(a)}]"
         f" pending {a.get('pending', '-')} s, firing {a.get('firing', '-')} s, resolved {a.get('resolved', '-')} s"
         for a in report["alerts"]) or "none"))
     print("Alert sink (Alertmanager webhook): " + (", ".join(
