@@ -78,7 +78,7 @@ class Watch:
     started: float
     health: list = field(default_factory=list)       # (t, component, "ok" | "degraded" | "down")
     prometheus: list = field(default_factory=list)   # (t, series, value or None)
-    alerts: dict = field(default_factory=dict)       # (name, labels) -> {"pending", "firing", "resolved"}
+    alerts: dict = field(default_factory=dict)       # (name, labels) -> [{"pending", "firing", "resolved"}]
     greenlets: list = field(default_factory=list)
 
     def start(self):
@@ -134,16 +134,17 @@ class Watch:
                     labels = {k: v for k, v in alert["labels"].items() if k not in ("severity",)}
                     key = (labels.get("alertname"), json.dumps(labels, sort_keys=True))
                     seen.add(key)
-                    record = self.alerts.setdefault(key, {"alert": labels.get("alertname"), "labels": labels})
-                    record.setdefault(alert["state"], round(t, 1))
-                    record.pop("resolved", None)
-                for key, record in self.alerts.items():
-                    if key not in seen and "resolved" not in record:
-                        record["resolved"] = round(t, 1)
+                    episodes = self.alerts.setdefault(key, [])
+                    if not episodes or "resolved" in episodes[-1]:  # a new episode of this alert
+                        episodes.append({"alert": labels.get("alertname"), "labels": labels})
+                    episodes[-1].setdefault(alert["state"], round(t, 1))
+                for key, episodes in self.alerts.items():
+                    if key not in seen and "resolved" not in episodes[-1]:
+                        episodes[-1]["resolved"] = round(t, 1)
             gevent.sleep(1)
 
     def firing_now(self) -> list[str]:
-        return [r["alert"] for r in self.alerts.values() if "firing" in r and "resolved" not in r]
+        return [e[-1]["alert"] for e in self.alerts.values() if "firing" in e[-1] and "resolved" not in e[-1]]
 
     def prometheus_outage(self, series: str, after: float) -> tuple[float | None, float | None]:
         """Seconds after `after` until Prometheus showed the series at 0, and back at 1."""
@@ -583,7 +584,8 @@ def run(args) -> dict:
                    "client_retries": sum(1 for r in recorder.rows if r[1] == "RETRY"),
                    "outcomes": dict(journeys.OUTCOMES), "locust_exceptions": len(runner.exceptions)},
         "phases": table, "bad_input": bad_input, "ledger": book,
-        "alerts": sorted(watch.alerts.values(), key=lambda a: min(a.get(k, 1e9) for k in ("pending", "firing"))),
+        "alerts": sorted((e for episodes in watch.alerts.values() for e in episodes),
+                         key=lambda a: min(a.get(k, 1e9) for k in ("pending", "firing"))),
         "alert_sink": sink, "stuck_or_unmonitored": stuck, "checks": checks, "targets": targets,
         "locust_exceptions": [{"count": e["count"], "message": e["msg"], "traceback": e["traceback"][-1500:]}
                               for e in runner.exceptions.values()],
