@@ -25,14 +25,18 @@ class NotFound(BankError):
     code = "not_found"
 
 
-class InvalidRequest(BankError):
-    """Well-formed input that breaks a rule (unknown recipient, own account, too large...)."""
-
-    code = "invalid_request"
+class _RuleBroken(BankError):
+    """A family of errors whose code names the rule that was broken."""
 
     def __init__(self, code: str, message: str, **details):
         super().__init__(message, **details)
         self.code = code
+
+
+class InvalidRequest(_RuleBroken):
+    """Well-formed input that breaks a rule (unknown recipient, own account, too large...)."""
+
+    code = "invalid_request"
 
 
 class IdempotencyMismatch(BankError):
@@ -47,12 +51,8 @@ class TanExpired(BankError):
     code = "tan_expired"
 
 
-class TransferClosed(BankError):
+class TransferClosed(_RuleBroken):
     """The transfer can no longer be confirmed (cancelled after wrong TANs, or rejected)."""
-
-    def __init__(self, code: str, message: str, **details):
-        super().__init__(message, **details)
-        self.code = code
 
 
 class InsufficientFunds(TransferClosed):
