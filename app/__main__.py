@@ -35,6 +35,23 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def tidy_forever(app, interval: float = 60.0) -> None:
+    """Housekeeping now and then (app.bank.housekeeping); a failure waits for the next round."""
+    from app.api.auth import utcnow
+    from app.bank import housekeeping
+
+    with app.app_context():
+        while True:
+            gevent.sleep(interval)
+            try:
+                with db.unit_of_work() as conn:
+                    done = housekeeping.tidy(conn, utcnow())
+                if any(done.values()):
+                    log.info("housekeeping", extra=done)
+            except Exception:  # noqa: BLE001 - the database may be restarting; try again next round
+                log.warning("housekeeping failed; retrying later", exc_info=True)
+
+
 def serve() -> None:
     from app.api.health import sample_cpu_forever
     from app.live import hub
@@ -46,6 +63,7 @@ def serve() -> None:
     server = WSGIServer(listening_socket(host, port), app, log=None)
     gevent.spawn(sample_cpu_forever)
     gevent.spawn(hub.poll_forever, app)
+    gevent.spawn(tidy_forever, app)
     if app.config["DEMO_MODE"]:
         log.warning("demo mode is on: mTAN SMS are kept in an outbox shown at GET /api/demo/sms")
 

@@ -65,7 +65,6 @@ def logout(user_id: int):
     with db.unit_of_work() as conn:
         conn.execute(text("INSERT IGNORE INTO revoked_tokens (jti, expires_at) VALUES (:j, FROM_UNIXTIME(:e))"),
                      {"j": claims["jti"], "e": claims["exp"]})
-        conn.execute(text("DELETE FROM revoked_tokens WHERE expires_at < UTC_TIMESTAMP() LIMIT 100"))
         conn.commit()
     return {"revoked": True}
 
