@@ -60,10 +60,6 @@ def authenticate(unit_of_work, email: str, password: str, policy: LoginPolicy, n
     raise InvalidCredentials("E-mail or password is wrong.")
 
 
-def exists(conn, user_id: int) -> bool:
-    return conn.execute(text("SELECT 1 FROM users WHERE id = :id"), {"id": user_id}).first() is not None
-
-
 def month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
