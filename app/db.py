@@ -53,7 +53,9 @@ def is_unavailable(error: BaseException) -> bool:
                                               or error_code(error) in UNAVAILABLE)
 
 
-def make_engine(config) -> Engine:
+def make_engine(config, pre_ping: bool = False) -> Engine:
+    """The pooled engine. `pre_ping` is for code that uses it outside `run` (the tests' and the load
+    tools' own engines): the pool then checks each connection with a ping as it hands it out."""
     url = (f"mysql+pymysql://{config['DB_USER']}:{config['DB_PASSWORD']}"
            f"@{config['DB_HOST']}:{config['DB_PORT']}/{config['DB_NAME']}?charset=utf8mb4")
     engine = create_engine(
@@ -61,8 +63,8 @@ def make_engine(config) -> Engine:
         pool_size=config["DB_POOL_SIZE"],
         max_overflow=0,
         pool_timeout=config["DB_POOL_TIMEOUT"],
-        # No pre-ping: run() replaces a dead connection when its first statement fails.
-        pool_pre_ping=False,
+        # The app goes without: run() replaces a dead connection when its first statement fails.
+        pool_pre_ping=pre_ping,
         # No rollback when a connection goes back: the unit of work has committed or rolled back
         # already (SQLAlchemy rolls back an open transaction when the connection is closed).
         pool_reset_on_return=None,
