@@ -122,6 +122,14 @@ def test_nginx_retries_a_post_from_a_hung_server_and_the_late_copy_books_nothing
 
     customer = new_customer(balance="100.00")
     token = api.login(customer["email"], customer["password"])
+    # nginx skips a server for its fail_timeout (5 s) after a failure (the previous test's kill -9),
+    # and once the hung server has timed out a request, the rest of this test goes by within that
+    # window: wait until nginx alternates again and its next request goes to appserver1, so that
+    # the first request the hung server gets is the first POST.
+    answered = []
+    wait_until("nginx to send the next request to appserver1", lambda: answered.append(
+        api.get("/api/healthcheck").json()["instance"]) or answered[-2:] == ["appserver1", "appserver2"],
+        timeout=20, interval=0.05)
     control.monit(stack, "unmonitor", "appserver1")  # keep Monit from restarting the hung server
     pid = int(stack.pidfile("appserver1").read_text())
     os.kill(pid, signal.SIGSTOP)
