@@ -44,7 +44,7 @@ export function panelInterval(panel: Panel, target: Target, context: QueryContex
 }
 
 export function prepare(panel: Panel, context: QueryContext): PreparedQuery[] {
-  return (panel.targets ?? []).filter((t) => !t.hide && t.expr).map((target) => {
+  return (panel.targets ?? []).filter((t) => !t.hide && t.expr).map((target): PreparedQuery => {
     const interval = panelInterval(panel, target, context)
     const expr = interpolate(target.expr as string,
       { ...builtins(context.range, interval, context.scrapeInterval), ...context.variables })

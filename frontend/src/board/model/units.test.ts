@@ -56,5 +56,7 @@ describe('units', () => {
     expect(formatTicks([0, 0.5, 1], 'none')).toEqual(['0', '0.5', '1'])
     expect(formatTicks([0, 0.1, 0.2], 'percentunit')).toEqual(['0%', '10%', '20%'])
     expect(formatTicks([0, 32 * 1024 ** 2, 64 * 1024 ** 2], 'bytes')).toEqual(['0 B', '32 MiB', '64 MiB'])
+    expect(formatTicks([0, 0.25, 0.5, 0.75, 1], 'ops')).toEqual(['0 ops/s', '0.25 ops/s', '0.5 ops/s', '0.75 ops/s', '1 ops/s'])
+    expect(formatTicks([0, 1800, 3600], 'dtdurations')).toEqual(['0 seconds', '30 minutes', '1 hour'])
   })
 })

@@ -60,6 +60,7 @@ function durationWords(totalSeconds: number, decimals: number | undefined): Form
   if (!Number.isFinite(totalSeconds)) return { text: fixed(totalSeconds, 0), suffix: '' }
   const sign = totalSeconds < 0 ? '-' : ''
   let rest = Math.abs(totalSeconds)
+  if (rest === 0) return { text: '0 seconds', suffix: '' }
   if (rest < 1) return { text: `${sign}${fixed(rest * 1000, 0)} milliseconds`, suffix: '' }
   const parts: string[] = []
   const wanted = Math.max(1, decimals ?? 2)
@@ -141,13 +142,18 @@ function withSuffix(f: Formatted, unit: string): Formatted {
   return { text: f.text + f.suffix.trim(), suffix: unit }
 }
 
-/** Labels for axis ticks: the fewest decimals that still tell neighbouring ticks apart. */
+/** Labels for axis ticks: the fewest decimals that show every tick exactly (0.25, not 0.3). */
 export function formatTicks(values: number[], unit: string | undefined, decimals?: number): string[] {
   if (decimals !== undefined) return values.map((v) => join(formatValue(v, unit, decimals)))
   const trimmed = (f: Formatted) => join({ ...f, text: f.text.includes('.') ? f.text.replace(/\.?0+$/, '') : f.text })
+  const number = (f: Formatted) => parseFloat(f.text.replace(/[^\d.eE+-]/g, ''))
   for (let places = 0; places <= 4; places++) {
-    const labels = values.map((v) => join(formatValue(v, unit, places)))
-    if (new Set(labels).size === labels.length) return values.map((v) => trimmed(formatValue(v, unit, places)))
+    const exact = values.every((v) => {
+      const shown = number(formatValue(v, unit, places))
+      const precise = number(formatValue(v, unit, 6))
+      return Number.isNaN(precise) || Math.abs(shown - precise) < 1e-6
+    })
+    if (exact) return values.map((v) => trimmed(formatValue(v, unit, places)))
   }
-  return values.map((v) => join(formatValue(v, unit)))
+  return values.map((v) => trimmed(formatValue(v, unit, 4)))
 }
