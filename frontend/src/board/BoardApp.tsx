@@ -163,7 +163,7 @@ export function BoardApp() {
     settled.current.clear()
     setDrawnTick(-1)
     document.title = `${current.title} · PiggyBank board`
-  }, [current?.uid]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [current?.uid])
 
   // Variable options from Prometheus' label values, again whenever the time range changes.
   useEffect(() => {
@@ -198,7 +198,7 @@ export function BoardApp() {
     return () => {
       cancelled = true
     }
-  }, [current?.uid, from, to]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [current?.uid, from, to])
 
   // The URL follows what is shown, as Grafana's does.
   useEffect(() => {

@@ -94,7 +94,7 @@ export function PanelView({ panel, context, headingLevel, syncKey, onSettled }: 
       setUpdatedTick(context.tick)
     })
     return () => abort.abort()
-  }, [contextKey, panel]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [contextKey, panel])
 
   // Canvas panels report when uPlot has drawn; the others once React has painted.
   const drawsOnCanvas = loaded.state === 'ready' && (panel.type === 'timeseries' || panel.type === 'state-timeline')
@@ -102,7 +102,7 @@ export function PanelView({ panel, context, headingLevel, syncKey, onSettled }: 
     if (updatedTick < 0 || drawsOnCanvas) return
     const frame = requestAnimationFrame(() => onSettled(updatedTick))
     return () => cancelAnimationFrame(frame)
-  }, [updatedTick, drawsOnCanvas]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [updatedTick, drawsOnCanvas])
   const drawn = () => onSettled(updatedTick)
 
   const Heading = headingLevel === 2 ? 'h2' : 'h3'

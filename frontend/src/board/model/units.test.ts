@@ -57,6 +57,9 @@ describe('units', () => {
     expect(formatTicks([0, 0.1, 0.2], 'percentunit')).toEqual(['0%', '10%', '20%'])
     expect(formatTicks([0, 32 * 1024 ** 2, 64 * 1024 ** 2], 'bytes')).toEqual(['0 B', '32 MiB', '64 MiB'])
     expect(formatTicks([0, 0.25, 0.5, 0.75, 1], 'ops')).toEqual(['0 ops/s', '0.25 ops/s', '0.5 ops/s', '0.75 ops/s', '1 ops/s'])
+    const mib = 1024 ** 2
+    expect(formatTicks([0, 20e6, 40e6, 60e6, 80e6], 'bytes')).toEqual(['0 B', '19 MiB', '38 MiB', '57 MiB', '76 MiB'])
+    expect(formatTicks([0, 0.5 * mib, mib], 'bytes')).toEqual(['0 B', '512 KiB', '1 MiB'])
     expect(formatTicks([0, 1800, 3600], 'dtdurations')).toEqual(['0 seconds', '30 minutes', '1 hour'])
   })
 })

@@ -147,13 +147,17 @@ export function formatTicks(values: number[], unit: string | undefined, decimals
   if (decimals !== undefined) return values.map((v) => join(formatValue(v, unit, decimals)))
   const trimmed = (f: Formatted) => join({ ...f, text: f.text.includes('.') ? f.text.replace(/\.?0+$/, '') : f.text })
   const number = (f: Formatted) => parseFloat(f.text.replace(/[^\d.eE+-]/g, ''))
-  for (let places = 0; places <= 4; places++) {
+  // Ticks 19.07 MiB apart need no decimals even if they are not round in MiB.
+  const shownValues = values.map((v) => number(formatValue(v, unit, 6)))
+  const steps = shownValues.slice(1).map((v, i) => Math.abs(v - shownValues[i])).filter((d) => d > 0)
+  const enough = steps.length ? Math.max(0, Math.ceil(-Math.log10(Math.min(...steps))) + 1) : 4
+  for (let places = 0; places <= Math.min(4, enough); places++) {
     const exact = values.every((v) => {
       const shown = number(formatValue(v, unit, places))
       const precise = number(formatValue(v, unit, 6))
       return Number.isNaN(precise) || Math.abs(shown - precise) < 1e-6
     })
-    if (exact) return values.map((v) => trimmed(formatValue(v, unit, places)))
+    if (exact || places === Math.min(4, enough)) return values.map((v) => trimmed(formatValue(v, unit, places)))
   }
   return values.map((v) => trimmed(formatValue(v, unit, 4)))
 }

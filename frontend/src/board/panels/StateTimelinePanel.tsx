@@ -30,7 +30,7 @@ export function StateTimelinePanel({ panel, series, step, range, syncKey, onDraw
   const times = series[0]?.times ?? []
   const end = times.length ? times[times.length - 1] + step : 0
   const data = useMemo(() => [times.length ? [...times, end] : times, ...series.map(() => [...times.map(() => null), null])] as uPlot.AlignedData,
-    [series]) // eslint-disable-line react-hooks/exhaustive-deps
+    [series])
   const shapeKey = JSON.stringify([panel.id, names])
   const latestRows = useRef(rows)
   latestRows.current = rows
@@ -61,6 +61,7 @@ export function StateTimelinePanel({ panel, series, step, range, syncKey, onDraw
         ctx.clip()
         ctx.font = `${12 * ratio}px Inter, Arial, sans-serif`
         ctx.textBaseline = 'middle'
+        ctx.textAlign = 'left' // uPlot leaves the axes' alignment on the context
         latestRows.current.forEach((row, r) => {
           const top = bbox.top + r * band + (band - height) / 2
           for (const seg of row) {
@@ -81,7 +82,7 @@ export function StateTimelinePanel({ panel, series, step, range, syncKey, onDraw
         ctx.restore()
       }],
     },
-  }), [shapeKey]) // eslint-disable-line react-hooks/exhaustive-deps
+  }), [shapeKey])
 
   const tooltip = (u: uPlot, index: number, top: number) => {
     const time = times[Math.min(index, times.length - 1)]

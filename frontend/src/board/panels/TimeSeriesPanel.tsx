@@ -22,6 +22,8 @@ const DAY = new Intl.DateTimeFormat(undefined, { month: '2-digit', day: '2-digit
 /** The time axis as Grafana labels it: 24-hour clock times, seconds on short ranges, dates on long ones. */
 export const TIME_AXIS = {
   ...AXIS,
+  space: 70, // px between ticks: room for "11:53:00"
+
   values: (u: uPlot, splits: number[]) => {
     const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0)
     return splits.map((t) => {
@@ -59,7 +61,7 @@ export function TimeSeriesPanel({ panel, series, range, syncKey, onDrawn }: Prop
   const times = series[0]?.times ?? []
   const raw = series.map((s) => s.values.map((v) => (v === null || Number.isNaN(v) ? null : v)))
   const drawn = stacked ? stackValues(raw) : raw
-  const data = useMemo(() => [times, ...drawn] as uPlot.AlignedData, [series]) // eslint-disable-line react-hooks/exhaustive-deps
+  const data = useMemo(() => [times, ...drawn] as uPlot.AlignedData, [series])
   const colors = configs.map((c, i) => seriesColor(c, i))
   const shapeKey = JSON.stringify([panel.id, series.map((s) => s.name), colors, stacked])
 
@@ -125,7 +127,7 @@ export function TimeSeriesPanel({ panel, series, range, syncKey, onDrawn }: Prop
       },
     }
     return opts
-  }, [shapeKey]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [shapeKey])
 
   const tooltip = (_u: uPlot, index: number) => {
     if (tooltipMode.mode === 'hidden') return null

@@ -77,9 +77,7 @@ export function UPlotChart({ shapeKey, options, data, label, tooltip, onDrawn }:
       created.destroy()
       plot.current = null
     }
-    // the chart is rebuilt only when its shape changes; data arrives through setData below
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shapeKey])
+  }, [shapeKey]) // rebuilt only when its shape changes; new data arrives through setData below
 
   useEffect(() => {
     plot.current?.setData(data)
