@@ -11,7 +11,6 @@ import re
 import shlex
 import stat
 from pathlib import Path
-
 from unittest import mock
 
 import pytest

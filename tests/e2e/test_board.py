@@ -268,7 +268,8 @@ def test_the_board_draws_a_dashboard_file_it_has_never_seen_as_the_file_says(boa
                                           "Size": "2 KiB"}]
         # timeseries: legend formats, the unit, the colour override
         summary = board.panel("Lines").get_by_test_id("series-summary").locator("li")
-        assert summary.evaluate_all("els => els.map(e => e.textContent)") == ["one: last 1 req/s", "three: last 3 req/s"]
+        assert summary.evaluate_all("els => els.map(e => e.textContent)") == ["one: last 1 req/s",
+                                                                              "three: last 3 req/s"]
         swatches = board.panel("Lines").locator(".legend .swatch")
         assert swatches.nth(1).evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(184, 119, 217)"
         # state timeline: the mapping's text and colour on every segment

@@ -251,7 +251,8 @@ def test_without_grafana_the_board_takes_the_grafana_port_and_up_says_why(tmp_pa
     assert f"listen 127.0.0.1:{stack.ports['grafana']};" in nginx and nginx.startswith("# ")
     assert f"load_module {render.NJS_MODULE};" in nginx
     board = json.loads((stack.conf / "board.json").read_text())
-    assert board["home"] == "piggybank-overview.json" and board["grafanaVersion"] == (ROOT / "grafana" / "VERSION").read_text().strip()
+    assert board["home"] == "piggybank-overview.json"
+    assert board["grafanaVersion"] == (ROOT / "grafana" / "VERSION").read_text().strip()
     assert board["whyNoGrafana"] == "https://apt.grafana.com is not reachable from this machine"
     with mock.patch.object(control, "grafana_binary", return_value=None):
         control.print_welcome(stack)
