@@ -32,11 +32,7 @@ GREEN, RED = "#73BF69", "#F2495C"
 def prometheus(stack, db_engine) -> Prometheus:
     """Known traffic on both app servers, scraped from both: every panel has something to show."""
     prom = Prometheus(stack)
-    sender, recipient = traffic.new_customers(db_engine, 2)
-    traffic.drive(stack, sender, recipient)
-    wait_until("Prometheus to have scraped a booked transfer on both app servers", lambda: {
-        r["metric"]["appserver"] for r in prom.query('piggybank_transfers_booked_total{job="app"} > 0')
-    } == {s.name for s in stack.app_servers}, timeout=30)
+    traffic.drive_until_scraped(stack, db_engine, prom)
     # The SLO panels draw recording rules, which have a value once a rule evaluation saw two scrapes.
     for rule in ("job:slo_errors_per_request:ratio_rate5m", "job:slo_errors_per_request:ratio_rate6h"):
         wait_until(f"Prometheus to have recorded {rule}", lambda r=rule: prom.query(r), timeout=30)
