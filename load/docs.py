@@ -261,3 +261,9 @@ def update_failover(report: dict, png: Path) -> None:
     IMG.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(png, IMG / "failover-timeline.png")
     _update("failover", failover_markdown(report, "img/failover-timeline.png"))
+
+
+# --- the board ---------------------------------------------------------------------------------------
+
+def update_board(markdown: str) -> None:
+    _update("board", markdown)
