@@ -122,6 +122,14 @@ def test_nginx_retries_a_post_from_a_hung_server_and_the_late_copy_books_nothing
 
     customer = new_customer(balance="100.00")
     token = api.login(customer["email"], customer["password"])
+    # nginx skips a server for its fail_timeout (5 s) after a failure (the previous test's kill -9),
+    # and once the hung server has timed out a request, the rest of this test goes by within that
+    # window: wait until nginx alternates again and its next request goes to appserver1, so that
+    # the first request the hung server gets is the first POST.
+    answered = []
+    wait_until("nginx to send the next request to appserver1", lambda: answered.append(
+        api.get("/api/healthcheck").json()["instance"]) or answered[-2:] == ["appserver1", "appserver2"],
+        timeout=20, interval=0.05)
     control.monit(stack, "unmonitor", "appserver1")  # keep Monit from restarting the hung server
     pid = int(stack.pidfile("appserver1").read_text())
     os.kill(pid, signal.SIGSTOP)
@@ -143,3 +151,34 @@ def test_nginx_retries_a_post_from_a_hung_server_and_the_late_copy_books_nothing
     access_log = (stack.logs / "nginx" / "access.log").read_text().splitlines()
     retried = [line for line in access_log if f":{stack.ports['app1']}, " in line and '"method":"POST"' in line]
     assert retried, "no POST was retried from the hung server to the other one"
+
+
+def test_the_monthly_limit_holds_for_confirmations_that_wait_for_each_other(stack, api, new_customer, db_engine,
+                                                                           ledger_audit):
+    """Two confirmations, each within the limit, together over it, both waiting for the sender's
+    account lock (held here): the second to get it must count the first one's booking, although
+    that was committed after the second's transaction took its snapshot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stack.database import root_sql
+
+    customer = new_customer(balance="1000.00", limit="50.00")
+    token = api.login(customer["email"], customer["password"])
+    first, second = direct_clients(stack)
+    transfers = []
+    for _ in range(2):
+        created = api.create_transfer(token, "AT151000100000000004", "30.00", "Interspar")
+        assert created.status_code == 201
+        transfers.append((created.json()["id"], api.tan_for(token, created.json()["id"])))
+    with db_engine.connect() as holder, ThreadPoolExecutor(2) as pool:
+        holder.execute(text("SELECT id FROM accounts WHERE id = :a FOR UPDATE"), {"a": customer["accountId"]})
+        answers = [pool.submit(server.confirm, token, transfer_id, tan)
+                   for server, (transfer_id, tan) in zip((first, second), transfers, strict=True)]
+        wait_until("both confirmations to wait for the account's lock", lambda: int(root_sql(
+            stack, "SELECT COUNT(*) FROM information_schema.INNODB_LOCK_WAITS").strip()) >= 2, timeout=20,
+            interval=0.05)
+        holder.commit()
+        outcomes = sorted((a.result().status_code, a.result().json().get("error", {}).get("code")) for a in answers)
+    assert outcomes == [(200, None), (409, "monthly_limit_exceeded")], outcomes
+    assert api.get("/api/account", token).json()["balance"] == "970.00"
+    assert ledger_audit() == []
