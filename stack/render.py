@@ -6,7 +6,9 @@ come from the context built here.
 """
 
 import os
+import re
 import shlex
+from functools import cache
 from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -34,6 +36,26 @@ def _traversable_by_others(path: Path) -> bool:
     return all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents] if p.exists())
 
 
+@cache
+def api_routes() -> tuple[dict, ...]:
+    """Each API path as a regular expression, with the methods its Allow header lists: the app's URL
+    rules, read from an app built without a database (nginx answers some 405s itself)."""
+    from app import create_app
+    from app.api import methods_by_rule
+    from app.config import Config
+
+    app = create_app({**Config.from_env(), "JWT_SECRET_KEY": "only-to-read-the-url-rules", "METRICS_ENABLED": False})
+    converters = app.url_map.converters
+    routes = []
+    for rule, methods in methods_by_rule(app).items():
+        pattern, position = "", 0
+        for variable in re.finditer(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>", rule):
+            pattern += re.escape(rule[position:variable.start()]) + converters[variable.group(1) or "default"].regex
+            position = variable.end()
+        routes.append({"pattern": pattern + re.escape(rule[position:]), "allow": ", ".join(methods)})
+    return tuple(routes)
+
+
 def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
     run, ports = stack.run, stack.ports
     paths = {
@@ -56,7 +78,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "resolver": None,  # loopback addresses never change
         "login_rate": stack.env.get("PIGGY_LOGIN_RATE", "10r/s"),
         "login_burst": stack.env.get("PIGGY_LOGIN_BURST", "20"),
-        "ports": ports, "paths": paths, "hosts": hosts, "secrets": secrets,
+        "ports": ports, "paths": paths, "hosts": hosts, "secrets": secrets, "api_routes": api_routes(),
         "app_servers": [{"name": s.name, "host": local, "port": s.port} for s in stack.app_servers],
         "services": monit_services(stack, paths, hosts),
     }
@@ -236,7 +258,7 @@ def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) 
         "resolver": "127.0.0.11",  # Docker's DNS; nginx >= 1.27.3 re-resolves upstream servers marked "resolve"
         "login_rate": env.get("PIGGY_LOGIN_RATE", "10r/s"), "login_burst": env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": compose_paths(), "hosts": dict(COMPOSE_HOSTS), "secrets": secrets,
-        "app_servers": app_servers, "services": compose_services(ports, app_servers),
+        "api_routes": api_routes(), "app_servers": app_servers, "services": compose_services(ports, app_servers),
     }
 
 

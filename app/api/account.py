@@ -3,12 +3,13 @@
 from flask_openapi3 import APIBlueprint, Tag
 
 from app import db
-from app.api import responses
+from app.api import operation_id, responses
 from app.api.auth import SECURITY, login_required
 from app.api.schemas import AccountOut, ActivityOut, ActivityQuery, TagsOut
 from app.bank import accounts
 
-bp = APIBlueprint("account", __name__, url_prefix="/api", abp_tags=[Tag(name="account")], abp_security=SECURITY)
+bp = APIBlueprint("account", __name__, url_prefix="/api", abp_tags=[Tag(name="account")], abp_security=SECURITY,
+                  operation_id_callback=operation_id)
 
 
 @bp.get("/account", responses=responses(200, AccountOut, 401))
@@ -19,7 +20,7 @@ def get_account(user_id: int):
         return accounts.summary(conn, user_id)
 
 
-@bp.get("/account/activity", responses=responses(200, ActivityOut, 401, 422))
+@bp.get("/account/activity", responses=responses(200, ActivityOut, 401))
 @login_required
 def get_activity(user_id: int, query: ActivityQuery):
     """Booked transfers in and out, newest first; pass nextCursor as cursor for the next page."""

@@ -14,7 +14,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from sqlalchemy import text
 
 from app import db, metrics
-from app.api import responses
+from app.api import operation_id, responses
 from app.api.errors import error_response
 from app.api.schemas import LoginIn, LogoutOut, TokenOut
 from app.bank import users
@@ -23,7 +23,7 @@ from app.bank.errors import AccountLocked, InvalidCredentials
 jwt = JWTManager()
 SECURITY = [{"jwt": []}]
 tag = Tag(name="auth", description="Sign in and out")
-bp = APIBlueprint("auth", __name__, url_prefix="/auth", abp_tags=[tag])
+bp = APIBlueprint("auth", __name__, url_prefix="/auth", abp_tags=[tag], operation_id_callback=operation_id)
 
 
 def utcnow() -> datetime:

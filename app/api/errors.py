@@ -57,7 +57,7 @@ def _http_error(error: HTTPException):
     code = (error.name or "error").lower().replace(" ", "_")
     response = error_response(error.code or 500, code, error.description or error.name)
     if error.code == 405 and error.response is None:
-        response.headers["Allow"] = ", ".join(error.valid_methods or [])
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods or []))  # as nginx's own 405 lists them
     return response
 
 
