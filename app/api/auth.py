@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app import db, metrics
 from app.api import operation_id, responses
-from app.api.errors import error_response
+from app.api.errors import WWW_AUTHENTICATE, error_response
 from app.api.schemas import LoginIn, LogoutOut, TokenOut
 from app.bank import users
 from app.bank.errors import AccountLocked, InvalidCredentials
@@ -85,7 +85,7 @@ def _refused(_header, claims):
 
 
 def _unauthorized(message: str):
-    return error_response(401, "unauthorized", message, headers={"WWW-Authenticate": 'JWT realm="PiggyBank"'})
+    return error_response(401, "unauthorized", message, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
 
 
 @jwt.unauthorized_loader

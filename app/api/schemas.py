@@ -1,9 +1,10 @@
 """The API's contract: pydantic models that validate requests and generate the OpenAPI document."""
 
+import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.bank.accounts import CURSOR_PATTERN
 from app.bank.money import AMOUNT_PATTERN, POSITIVE_AMOUNT_PATTERN
@@ -20,8 +21,19 @@ NAME_PATTERN = rf"^[{_SPACES}]*[^{_CONTROL}{_SPACES}][^{_CONTROL}]*$"
 IBAN_INPUT_PATTERN = r"^ *[A-Za-z] *[A-Za-z] *[0-9] *[0-9]( *[A-Za-z0-9]){11,30} *$"
 
 
+def _iso_day(value):
+    """pydantic's lax date also takes a number of seconds ("0" is 1970-01-01); the document says YYYY-MM-DD."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+
+
 class Strict(BaseModel):
-    """Unknown keys are an error, not silently ignored."""
+    """Unknown keys are an error, not silently ignored. A request model's "example" (OpenAPI's
+    keyword, which flask-openapi3 keeps) is a valid request: schemathesis sends it first."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -41,8 +53,8 @@ class ErrorOut(BaseModel):
 # --- auth -----------------------------------------------------------------------------------
 
 class LoginIn(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"username": "customer@example.com",
-                                                               "password": "not-a-real-password"}]})
+    model_config = ConfigDict(json_schema_extra={"example": {"username": "customer@example.com",
+                                                              "password": "not-a-real-password"}})
     username: str = Field(min_length=1, max_length=254, description="The customer's e-mail address")
     password: str = Field(min_length=1, max_length=128)
 
@@ -71,7 +83,7 @@ class UserOut(BaseModel):
 
 
 class LimitIn(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"limit": "1500.00"}]})
+    model_config = ConfigDict(json_schema_extra={"example": {"limit": "1500.00"}})
     limit: str = Field(pattern=AMOUNT_PATTERN, description=MONEY)
 
 
@@ -93,8 +105,8 @@ class TagsOut(BaseModel):
 
 
 class DateRange(Strict):
-    from_: date | None = Field(default=None, alias="from", description="First day (inclusive), YYYY-MM-DD")
-    to: date | None = Field(default=None, description="Last day (inclusive), YYYY-MM-DD")
+    from_: Day | None = Field(default=None, alias="from", description="First day (inclusive), YYYY-MM-DD")
+    to: Day | None = Field(default=None, description="Last day (inclusive), YYYY-MM-DD")
 
 
 class ActivityQuery(DateRange):
@@ -134,9 +146,9 @@ class IdempotencyHeader(BaseModel):
 
 
 class TransferIn(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"recipientIban": "AT69 1000 1000 0000 0002", "recipientName": "Gabi Musterfrau", "amount": "12.50",
-         "comment": "Pizza", "tags": ["Leisure"]}]})
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "recipientIban": "AT69 1000 1000 0000 0002", "recipientName": "Gabi Musterfrau", "amount": "12.50",
+        "comment": "Pizza", "tags": ["Leisure"]}})
     recipientIban: str = Field(min_length=15, max_length=42, pattern=IBAN_INPUT_PATTERN,
                                description="IBAN, any case; spaces are ignored. Its check digits and whether "
                                            "PiggyBank knows it are business rules (422)")
@@ -152,7 +164,7 @@ class TransferPath(BaseModel):
 
 
 class ConfirmIn(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"tan": "123456"}]})
+    model_config = ConfigDict(json_schema_extra={"example": {"tan": "123456"}})
     tan: str = Field(pattern=r"^[0-9]{6}$", description="The six-digit mTAN from the SMS")
 
 
