@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test up down status restart test test-unit test-system lint drill bench failover load
+.PHONY: install install-test up down status restart test test-unit test-system lint drill bench failover load fuzz
 
 install:            ## Debian packages, .venv, front-end build: only what is missing
 	python3 -m stack.install
@@ -59,6 +59,11 @@ endif
 
 failover:           ## kill -9 / SIGSTOP app servers, kill -9 mariadbd, bad input, all under load; -> docs/benchmarks.md
 	$(PY) -m load.failover --docs
+
+FUZZ_TIME ?= 300
+
+fuzz:               ## schemathesis against the running stack: every check and phase, FUZZ_TIME s, a new seed (SEED=n replays); DOCS=1 -> docs/benchmarks.md
+	$(PY) -m load.fuzz --max-time $(FUZZ_TIME) $(if $(SEED),--seed $(SEED)) $(if $(DOCS),--docs)
 
 bench:              ## wrk: the stack vs a minimal Flask app and a bare WSGI callable, metrics on/off; -> docs/benchmarks.md
 	@command -v wrk >/dev/null || python3 -m stack.install --for-tests

@@ -37,7 +37,8 @@ BUSINESS_STATUSES = ("409", "410", "422")
 # schemathesis's own default for positive_data_acceptance (schemathesis/config/_checks.py).
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 DOMAIN = "fuzz.piggybank.test"
-STATEFUL_LABEL = "Stateful tests"  # the label of the stateful phase's scenarios in the event stream
+STATEFUL_LABEL = "Stateful tests"
+MAX_RESPONSE_SECONDS = 5  # the label of the stateful phase's scenarios in the event stream
 
 
 def document(base_url: str, ca_file: str) -> dict:
@@ -100,6 +101,8 @@ def st_command(base_url: str, ca_file: str, config_file: Path, seed: int, args, 
     command = [str(ROOT / ".venv" / "bin" / "st"), "--config-file", str(config_file), "run",
                f"{base_url}/api/openapi.json", "--url", base_url, "--checks", "all", "--phases", ",".join(args.phases),
                "--seed", str(seed), "--tls-verify", ca_file, "--workers", "1", "--no-color",
+               # max_response_time is off unless given a limit: nginx gives up on an app server after 5 s
+               "--max-response-time", str(MAX_RESPONSE_SECONDS),
                "--report", "ndjson", "--report-ndjson-path", str(report)]
     if args.max_examples:
         command += ["--max-examples", str(args.max_examples), "--generation-deterministic"]

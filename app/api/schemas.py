@@ -38,6 +38,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Body(Strict):
+    """A JSON body: its types are JSON's, as the document states them (no true for 1, no 5 for "5").
+    Query parameters stay lax: they arrive as text."""
+
+    model_config = ConfigDict(strict=True)
+
+
 # --- errors ---------------------------------------------------------------------------------
 
 class ErrorDetail(BaseModel):
@@ -52,7 +59,7 @@ class ErrorOut(BaseModel):
 
 # --- auth -----------------------------------------------------------------------------------
 
-class LoginIn(Strict):
+class LoginIn(Body):
     model_config = ConfigDict(json_schema_extra={"example": {"username": "customer@example.com",
                                                               "password": "not-a-real-password"}})
     username: str = Field(min_length=1, max_length=254, description="The customer's e-mail address")
@@ -82,7 +89,7 @@ class UserOut(BaseModel):
     remaining: str = Field(description="The monthly limit minus this calendar month's outgoing transfers")
 
 
-class LimitIn(Strict):
+class LimitIn(Body):
     model_config = ConfigDict(json_schema_extra={"example": {"limit": "1500.00"}})
     limit: str = Field(pattern=AMOUNT_PATTERN, description=MONEY)
 
@@ -145,7 +152,7 @@ class IdempotencyHeader(BaseModel):
                                              "a retry sends the same key")
 
 
-class TransferIn(Strict):
+class TransferIn(Body):
     model_config = ConfigDict(json_schema_extra={"example": {
         "recipientIban": "AT69 1000 1000 0000 0002", "recipientName": "Gabi Musterfrau", "amount": "12.50",
         "comment": "Pizza", "tags": ["Leisure"]}})
@@ -163,7 +170,7 @@ class TransferPath(BaseModel):
     transfer_id: int = Field(ge=1, le=2**62)
 
 
-class ConfirmIn(Strict):
+class ConfirmIn(Body):
     model_config = ConfigDict(json_schema_extra={"example": {"tan": "123456"}})
     tan: str = Field(pattern=r"^[0-9]{6}$", description="The six-digit mTAN from the SMS")
 
@@ -227,7 +234,7 @@ class NotificationsOut(BaseModel):
     unread: int
 
 
-class ReadIn(Strict):
+class ReadIn(Body):
     upTo: int = Field(ge=0, le=2**62)
 
 
