@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from stack.secrets import APP_SECRETS
 from stack.settings import DEFAULT_PORTS, ROOT, Stack, grafana_binary
 
 TEMPLATES = {
@@ -67,6 +68,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "grafana_data": run / "grafana", "grafana_logs": stack.logs / "grafana",
         "grafana_provisioning": ROOT / "grafana" / "provisioning",
         "grafana_dashboards": ROOT / "grafana" / "dashboards",
+        "grafana_admin_password": stack.conf / "grafana-admin-password",
     }
     local = "127.0.0.1"
     hosts = dict.fromkeys(("db", "alertmanager", "alert_sink", "mysqld_exporter", "blackbox", "prometheus"), local)
@@ -133,7 +135,8 @@ def monit_services(stack: Stack, paths: dict, hosts: dict) -> list[dict]:
         # The provisioning files take these from the environment (the containers set their own).
         grafana_env = [f"PROMETHEUS_URL=http://{hosts['prometheus']}:{ports['prometheus']}",
                        f"ALERTMANAGER_URL=http://{hosts['alertmanager']}:{ports['alertmanager']}",
-                       f"GRAFANA_DASHBOARDS_DIR={paths['grafana_dashboards']}"]
+                       f"GRAFANA_DASHBOARDS_DIR={paths['grafana_dashboards']}",
+                       f"GF_SECURITY_ADMIN_PASSWORD__FILE={paths['grafana_admin_password']}"]
         http.append(("grafana", ports["grafana"], "/api/health", False,
                      ["/usr/bin/env", *grafana_env, grafana, *(["server"] if grafana.endswith("/grafana") else []),
                       "--homepath", "/usr/share/grafana", "--config", conf / "grafana.ini"]))
@@ -152,10 +155,12 @@ def render_native(stack: Stack, secrets: dict[str, str]) -> dict:
         target = stack.conf / name
         target.write_text(env.get_template(template).render(**context))
         target.chmod(0o600 if name in PRIVATE else 0o644)
-    if grafana_binary():  # Monit runs Grafana only when it is installed; it holds the admin password
+    if grafana_binary():  # Monit runs Grafana only when it is installed
         target = stack.conf / "grafana.ini"
         target.write_text(env.get_template(GRAFANA_TEMPLATE).render(**context))
-        target.chmod(0o600)
+        password = context["paths"]["grafana_admin_password"]
+        password.touch(mode=0o600)
+        password.write_text(secrets["PIGGY_GRAFANA_ADMIN_PASSWORD"])
     return context
 
 
@@ -189,10 +194,16 @@ COMPOSE_OUTPUTS = {
     "monitrc": "{container}/monitrc",
 }
 COMPOSE_GRAFANA_INI = "grafana/grafana.ini"  # GRAFANA_TEMPLATE: natively only where Grafana is installed
+# The secrets each reader gets, from the `secrets` volume that only the config service mounts:
+# the app servers' (PIGGY_SECRETS_FILE) and Grafana's admin password (GF_SECURITY_ADMIN_PASSWORD__FILE).
+# MariaDB gets its users' passwords in db/init.sql, the exporter in its my.cnf, Monit in its monitrc.
+COMPOSE_APP_SECRETS = "app/secrets.env"
+COMPOSE_GRAFANA_PASSWORD = "grafana/admin-password"
 # Files readable only by the one user that needs them (Monit insists on owning its control file).
 COMPOSE_OWNERS = {"db/monitrc": (MYSQL_UID, 0o600), "db/init.sql": (MYSQL_UID, 0o400),
                   "appserver1/monitrc": (APP_UID, 0o600), "appserver2/monitrc": (APP_UID, 0o600),
-                  "mysqld-exporter/my.cnf": (EXPORTER_UID, 0o400), COMPOSE_GRAFANA_INI: (GRAFANA_UID, 0o400)}
+                  "mysqld-exporter/my.cnf": (EXPORTER_UID, 0o400), COMPOSE_GRAFANA_INI: (GRAFANA_UID, 0o400),
+                  COMPOSE_APP_SECRETS: (APP_UID, 0o400), COMPOSE_GRAFANA_PASSWORD: (GRAFANA_UID, 0o400)}
 
 
 def compose_paths() -> dict:
@@ -208,6 +219,7 @@ def compose_paths() -> dict:
         "grafana_data": PurePosixPath("/var/lib/grafana"), "grafana_logs": PurePosixPath("/var/log/grafana"),
         "grafana_provisioning": PurePosixPath("/etc/grafana/provisioning"),
         "grafana_dashboards": PurePosixPath("/etc/grafana/dashboards"),
+        "grafana_admin_password": COMPOSE_CONF / COMPOSE_GRAFANA_PASSWORD,
     }
 
 
@@ -235,12 +247,12 @@ def compose_services(ports: dict[str, int], app_servers: list[dict]) -> list[dic
     for server in app_servers:
         services.append({
             # Not `mode manual` as natively: compose starts these only after the `migrate` service succeeded.
-            # The secrets come from the container's environment, which Monit passes on.
             "name": server["name"], "template": "appserver.j2", "pidfile": compose_pidfile(server["name"]),
             "host": "127.0.0.1", "port": server["port"], "manual": False,
             "start": _container_start(server["name"], "/usr/bin/env", f"PIGGY_INSTANCE={server['name']}",
                                       f"PIGGY_PORT={server['port']}", "PIGGY_BIND=0.0.0.0",
                                       f"PIGGY_DB_HOST={COMPOSE_HOSTS['db']}", f"PIGGY_DB_PORT={ports['db']}",
+                                      f"PIGGY_SECRETS_FILE={COMPOSE_CONF / COMPOSE_APP_SECRETS}",
                                       f"PYTHONPATH={COMPOSE_ROOT}", COMPOSE_PYTHON, "-m", "app"),
         })
     return services
@@ -282,6 +294,8 @@ def compose_files(secrets: dict[str, str], env: dict[str, str] | None = None) ->
     files[COMPOSE_GRAFANA_INI] = templates.get_template(GRAFANA_TEMPLATE).render(**context)
     # Client hosts "%": in the compose network the app servers and the exporter connect from their own addresses.
     files["db/init.sql"] = "".join(f"{statement};\n" for statement in user_statements(secrets, hosts=("%",)))
+    files[COMPOSE_APP_SECRETS] = "".join(f"{name}={secrets[name]}\n" for name in APP_SECRETS)
+    files[COMPOSE_GRAFANA_PASSWORD] = secrets["PIGGY_GRAFANA_ADMIN_PASSWORD"]
     return files
 
 
