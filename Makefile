@@ -37,7 +37,7 @@ test: install-test  ## lint, unit tests (Python, then the browser app's), then e
 # --- containers (docker-compose.yml) ---
 .PHONY: compose-env test-compose
 
-compose-env:        ## write .env (the containers' secrets) for `docker compose up --build`; keeps existing ones
+compose-env:        ## optional: write .env with generated secrets to edit (the config service generates its own otherwise)
 	python3 -m stack compose-env
 
 test-compose:       ## check docker-compose.yml, the Dockerfiles and the container configs (no engine needed)

@@ -253,10 +253,11 @@ def fuzz_markdown(summary: dict) -> str:
     load = " / ".join(f"{x:.2f}" for x in summary["load_average"])
     checks = ", ".join(f"{name} {count:,}" for name, count in sorted(summary["checks"].items()))
     failures = "\n".join(f"- {failure}" for failure in summary["failures"]) or "none"
+    phases = ", ".join(f"{name} {summary['phase_seconds'].get(name, 0):.0f} s" for name in summary["phases"])
     return f"""## API conformance: `make fuzz`
 
 schemathesis against the API document of the running stack, through nginx, as two customers made
-for the run (load/fuzz.py). Every check, phases {", ".join(summary["phases"])}.
+for the run (load/fuzz.py). Every check; the phases and their time: {phases}.
 
 | seed | duration | operations | stateful scenarios | test cases | checks run | failures | load average (1/5/15 min) |
 | --- | --- | --- | --- | --- | --- | --- | --- |

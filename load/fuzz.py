@@ -114,8 +114,18 @@ def st_command(base_url: str, ca_file: str, config_file: Path, seed: int, args, 
 def summarise(report: Path) -> dict:
     """Operations, test cases, checks and failures, from schemathesis's event stream."""
     checks, failures, operations, cases, stateful = {}, set(), set(), 0, 0
+    phase_started, phase_seconds = {}, {}
     for line in report.read_text().splitlines():
-        recorder = (json.loads(line).get("ScenarioFinished") or {}).get("recorder") or {}
+        event = json.loads(line)
+        for kind in ("PhaseStarted", "PhaseFinished"):
+            if kind in event and event[kind]["phase"]["name"] in PHASES:
+                name, at = event[kind]["phase"]["name"], event[kind]["timestamp"]
+                if kind == "PhaseStarted":
+                    phase_started[name] = at
+                else:
+                    # with a time budget, fuzzing and stateful run again and again: add the rounds up
+                    phase_seconds[name] = round(phase_seconds.get(name, 0) + at - phase_started.get(name, at), 1)
+        recorder = (event.get("ScenarioFinished") or {}).get("recorder") or {}
         if not recorder.get("cases"):
             continue
         if recorder["label"] == STATEFUL_LABEL:
@@ -129,6 +139,7 @@ def summarise(report: Path) -> dict:
                 if check["status"] == "failure":
                     failures.add((check["name"], recorder["label"]))
     return {"operations": sorted(operations), "stateful_scenarios": stateful, "cases": cases, "checks": checks,
+            "phase_seconds": phase_seconds,
             "failures": sorted(f"{name} on {label}" for name, label in failures)}
 
 

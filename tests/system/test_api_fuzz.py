@@ -56,6 +56,8 @@ FOUND = [
     ("a day given as a number of seconds", "GET", "/api/account/activity", {"query": {"to": "0"}}, 400),
     ("a day given as a number of seconds", "GET", "/api/stats", {"query": {"to": "0"}}, 400),
     ("false is not an id", "POST", "/api/notifications/read", {"body": {"upTo": False}}, 400),
+    ("116627.0 is an integer to JSON Schema (seed 11394191144590755530)", "POST", "/api/notifications/read",
+     {"body": {"upTo": 116627.0}}, 200),
     ("a wrong password names the scheme (WWW-Authenticate)", "POST", "/auth",
      {"body": {"username": "nobody@example.com", "password": "x"}}, 401),
 ]
