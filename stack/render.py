@@ -160,6 +160,7 @@ def render_native(stack: Stack, secrets: dict[str, str]) -> dict:
         target.write_text(env.get_template(GRAFANA_TEMPLATE).render(**context))
         password = context["paths"]["grafana_admin_password"]
         password.touch(mode=0o600)
+        password.chmod(0o600)
         password.write_text(secrets["PIGGY_GRAFANA_ADMIN_PASSWORD"])
     return context
 
