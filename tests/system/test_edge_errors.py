@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from stack import control
+from stack import control, drill
 from tests.api_client import SEED_IBANS, new_session
 from tests.polling import wait_until
 
@@ -99,6 +99,12 @@ def test_with_both_app_servers_stopped_the_api_is_503_json_and_pages_still_load(
     finally:
         for server in stack.app_servers:
             control.monit(stack, "start", server.name)
+    # as the tests after this one expect them: each healthy on its own port (as the drill checks), and
+    # both reached through nginx again
+    healthy_in_a_row = []
+    wait_until("both app servers to be healthy three times in a row", lambda: healthy_in_a_row.append(
+        all(drill.healthy(stack, server.name) for server in stack.app_servers)) or healthy_in_a_row[-3:] == [True] * 3,
+        timeout=90, interval=0.3)
     seen = set()
     wait_until("nginx to reach both app servers again", lambda: seen.add(
         api.get("/api/healthcheck").json().get("instance")) or len(seen - {None}) == 2, timeout=60, interval=0.1)
