@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test up down status restart test test-unit test-system lint drill bench bench-board failover load
+.PHONY: install install-test up down status restart test test-unit test-system lint drill bench bench-board failover load fuzz
 
 install:            ## Debian packages, .venv, front-end build: only what is missing
 	python3 -m stack.install
@@ -37,7 +37,7 @@ test: install-test  ## lint, unit tests (Python, then the browser app's), then e
 # --- containers (docker-compose.yml) ---
 .PHONY: compose-env test-compose
 
-compose-env:        ## write .env (the containers' secrets) for `docker compose up --build`; keeps existing ones
+compose-env:        ## optional: write .env with generated secrets to edit (the config service generates its own otherwise)
 	python3 -m stack compose-env
 
 test-compose:       ## check docker-compose.yml, the Dockerfiles and the container configs (no engine needed)
@@ -62,6 +62,11 @@ failover:           ## kill -9 / SIGSTOP app servers, kill -9 mariadbd, bad inpu
 
 bench-board:        ## the board: overview drawn with 6 h of data, Prometheus CPU per refresh, JS size; -> docs/benchmarks.md
 	$(PY) -m load.board_bench --docs
+
+FUZZ_TIME ?= 300
+
+fuzz:               ## schemathesis against the running stack: every check and phase, FUZZ_TIME s, a new seed (SEED=n replays); DOCS=1 -> docs/benchmarks.md
+	$(PY) -m load.fuzz --max-time $(FUZZ_TIME) $(if $(SEED),--seed $(SEED)) $(if $(DOCS),--docs)
 
 bench:              ## wrk: the stack vs a minimal Flask app and a bare WSGI callable, metrics on/off; -> docs/benchmarks.md
 	@command -v wrk >/dev/null || python3 -m stack.install --for-tests

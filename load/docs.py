@@ -16,8 +16,8 @@ IMG = ROOT / "docs" / "img"
 HEADER = """# Benchmarks and the failover drill
 
 The figures below are written by the tools themselves, each into its own section:
-`make bench` (load/bench.py) and `make failover` (load/failover.py), both against the stack of
-`make up`. Re-run them to refresh this page.
+`make bench` (load/bench.py), `make failover` (load/failover.py) and `make fuzz DOCS=1`
+(load/fuzz.py), all against the stack of `make up`. Re-run them to refresh this page.
 
 These machines have 2 cores shared by everything: the load generator, nginx, both app servers,
 MariaDB, Prometheus and, while they work, other engineers' test stacks. Absolute numbers are
@@ -267,3 +267,32 @@ def update_failover(report: dict, png: Path) -> None:
 
 def update_board(markdown: str) -> None:
     _update("board", markdown)
+
+# --- API conformance (make fuzz) ------------------------------------------------------------------
+
+def fuzz_markdown(summary: dict) -> str:
+    load = " / ".join(f"{x:.2f}" for x in summary["load_average"])
+    checks = ", ".join(f"{name} {count:,}" for name, count in sorted(summary["checks"].items()))
+    failures = "\n".join(f"- {failure}" for failure in summary["failures"]) or "none"
+    phases = ", ".join(f"{name} {summary['phase_seconds'].get(name, 0):.0f} s" for name in summary["phases"])
+    return f"""## API conformance: `make fuzz`
+
+schemathesis against the API document of the running stack, through nginx, as two customers made
+for the run (load/fuzz.py). Every check; the phases and their time: {phases}.
+
+| seed | duration | operations | stateful scenarios | test cases | checks run | failures | load average (1/5/15 min) |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+| {summary["seed"]} | {summary["duration_s"]:.0f} s | {len(summary["operations"])} | {summary["stateful_scenarios"]} \
+| {summary["cases"]:,} | {sum(summary["checks"].values()):,} | {len(summary["failures"])} | {load} |
+
+Checks ({len(summary["checks"])} kinds): {checks}.
+
+Failures: {failures}
+
+Replay this run with `make fuzz SEED={summary["seed"]}` (the server's state differs, so the stateful
+phase may take other paths). A failure becomes a fixed case in tests/system/test_api_fuzz.py.
+"""
+
+
+def update_fuzz(summary: dict) -> None:
+    _update("fuzz", fuzz_markdown(summary))

@@ -18,6 +18,7 @@ def main() -> int:
     render = commands.add_parser("render", help="render the configs for the containers (the `config` service)")
     render.add_argument("--target", choices=["compose"], required=True)
     render.add_argument("--out", required=True, help="the directory of the `config` volume")
+    render.add_argument("--secrets", required=True, help="the secrets file: generated unless it exists, then kept")
     render.add_argument("--tls", help="make the TLS certificate here, unless it exists")
     render.add_argument("--chown", action="store_true", help="give each file to the user that reads it (as root)")
     env_file = commands.add_parser("compose-env", help="write .env (the containers' secrets) unless complete")
@@ -32,7 +33,7 @@ def main() -> int:
     if args.command == "render":
         from stack import compose
 
-        compose.render(args.out, args.tls, args.chown)
+        compose.render(args.out, args.secrets, args.tls, args.chown)
         return 0
 
     from stack import control

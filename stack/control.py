@@ -149,6 +149,12 @@ def up(stack: Stack) -> None:
     print_welcome(stack)
 
 
+def aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows as lines whose columns line up, each as wide as its widest cell."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return ["   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+
+
 def print_welcome(stack: Stack) -> None:
     from app.schema.seed import USERS
 
@@ -164,9 +170,11 @@ def print_welcome(stack: Stack) -> None:
           f"{stack.logs / 'alerts.jsonl'})")
     print(f"  Monit                http://localhost:{ports['monit']}  (admin / PIGGY_MONIT_PASSWORD in "
           f"{stack.secrets_file})")
-    print("\n  Test users (e-mail / password):")
-    for first, last, email, password, *_ in USERS:
-        print(f"    {first} {last:<12} {email:<28} {password}")
+    print("\n  Test users:")
+    rows = [(f"{first} {last}", email, password, " ".join(iban[i:i + 4] for i in range(0, len(iban), 4)))
+            for first, last, email, password, *_, iban in USERS]
+    for line in aligned([("name", "e-mail (sign in with it)", "password", "IBAN"), *rows]):
+        print(f"    {line}")
     print("\n  Demo mode: mTAN SMS are not sent; the transfer page's demo phone shows them (GET /api/demo/sms).")
 
 

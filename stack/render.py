@@ -7,11 +7,14 @@ come from the context built here.
 
 import json
 import os
+import re
 import shlex
+from functools import cache
 from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from stack.secrets import APP_SECRETS
 from stack.settings import DEFAULT_PORTS, ROOT, Stack, grafana_binary
 
 TEMPLATES = {
@@ -36,6 +39,26 @@ def _traversable_by_others(path: Path) -> bool:
     return all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents] if p.exists())
 
 
+@cache
+def api_routes() -> tuple[dict, ...]:
+    """Each API path as a regular expression, with the methods its Allow header lists: the app's URL
+    rules, read from an app built without a database (nginx answers some 405s itself)."""
+    from app import create_app
+    from app.api import methods_by_rule
+    from app.config import Config
+
+    app = create_app({**Config.from_env(), "JWT_SECRET_KEY": "only-to-read-the-url-rules", "METRICS_ENABLED": False})
+    converters = app.url_map.converters
+    routes = []
+    for rule, methods in methods_by_rule(app).items():
+        pattern, position = "", 0
+        for variable in re.finditer(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>", rule):
+            pattern += re.escape(rule[position:variable.start()]) + converters[variable.group(1) or "default"].regex
+            position = variable.end()
+        routes.append({"pattern": pattern + re.escape(rule[position:]), "allow": ", ".join(methods)})
+    return tuple(routes)
+
+
 def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
     run, ports = stack.run, stack.ports
     paths = {
@@ -47,6 +70,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "grafana_data": run / "grafana", "grafana_logs": stack.logs / "grafana",
         "grafana_provisioning": ROOT / "grafana" / "provisioning",
         "grafana_dashboards": ROOT / "grafana" / "dashboards",
+        "grafana_admin_password": stack.conf / "grafana-admin-password",
         # PiggyBank's board, where no Grafana runs natively (nginx/nginx.conf.j2, the Grafana port's server)
         "board_settings": stack.conf / "board.json", "prometheus_read_js": ROOT / "nginx" / "prometheus_read.js",
         "njs_module": NJS_MODULE,
@@ -62,7 +86,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "resolver": None,  # loopback addresses never change
         "login_rate": stack.env.get("PIGGY_LOGIN_RATE", "10r/s"),
         "login_burst": stack.env.get("PIGGY_LOGIN_BURST", "20"),
-        "ports": ports, "paths": paths, "hosts": hosts, "secrets": secrets,
+        "ports": ports, "paths": paths, "hosts": hosts, "secrets": secrets, "api_routes": api_routes(),
         "app_servers": [{"name": s.name, "host": local, "port": s.port} for s in stack.app_servers],
         "services": monit_services(stack, paths, hosts),
     }
@@ -117,7 +141,8 @@ def monit_services(stack: Stack, paths: dict, hosts: dict) -> list[dict]:
         # The provisioning files take these from the environment (the containers set their own).
         grafana_env = [f"PROMETHEUS_URL=http://{hosts['prometheus']}:{ports['prometheus']}",
                        f"ALERTMANAGER_URL=http://{hosts['alertmanager']}:{ports['alertmanager']}",
-                       f"GRAFANA_DASHBOARDS_DIR={paths['grafana_dashboards']}"]
+                       f"GRAFANA_DASHBOARDS_DIR={paths['grafana_dashboards']}",
+                       f"GF_SECURITY_ADMIN_PASSWORD__FILE={paths['grafana_admin_password']}"]
         http.append(("grafana", ports["grafana"], "/api/health", False,
                      ["/usr/bin/env", *grafana_env, grafana, *(["server"] if grafana.endswith("/grafana") else []),
                       "--homepath", "/usr/share/grafana", "--config", conf / "grafana.ini"]))
@@ -139,10 +164,12 @@ def render_native(stack: Stack, secrets: dict[str, str]) -> dict:
     grafana_ini = env.get_template(GRAFANA_TEMPLATE).render(**context)
     if context["board"]:
         (stack.conf / "board.json").write_text(json.dumps(board_settings(stack, grafana_ini), indent=2) + "\n")
-    else:  # Monit runs Grafana only when it is installed; grafana.ini holds the admin password
-        target = stack.conf / "grafana.ini"
-        target.write_text(grafana_ini)
-        target.chmod(0o600)
+    else:  # Monit runs Grafana only when it is installed
+        (stack.conf / "grafana.ini").write_text(grafana_ini)
+        password = context["paths"]["grafana_admin_password"]
+        password.touch(mode=0o600)
+        password.chmod(0o600)
+        password.write_text(secrets["PIGGY_GRAFANA_ADMIN_PASSWORD"])
     return context
 
 
@@ -197,10 +224,16 @@ COMPOSE_OUTPUTS = {
     "monitrc": "{container}/monitrc",
 }
 COMPOSE_GRAFANA_INI = "grafana/grafana.ini"  # GRAFANA_TEMPLATE: natively only where Grafana is installed
+# The secrets each reader gets, from the `secrets` volume that only the config service mounts:
+# the app servers' (PIGGY_SECRETS_FILE) and Grafana's admin password (GF_SECURITY_ADMIN_PASSWORD__FILE).
+# MariaDB gets its users' passwords in db/init.sql, the exporter in its my.cnf, Monit in its monitrc.
+COMPOSE_APP_SECRETS = "app/secrets.env"
+COMPOSE_GRAFANA_PASSWORD = "grafana/admin-password"
 # Files readable only by the one user that needs them (Monit insists on owning its control file).
 COMPOSE_OWNERS = {"db/monitrc": (MYSQL_UID, 0o600), "db/init.sql": (MYSQL_UID, 0o400),
                   "appserver1/monitrc": (APP_UID, 0o600), "appserver2/monitrc": (APP_UID, 0o600),
-                  "mysqld-exporter/my.cnf": (EXPORTER_UID, 0o400), COMPOSE_GRAFANA_INI: (GRAFANA_UID, 0o400)}
+                  "mysqld-exporter/my.cnf": (EXPORTER_UID, 0o400), COMPOSE_GRAFANA_INI: (GRAFANA_UID, 0o400),
+                  COMPOSE_APP_SECRETS: (APP_UID, 0o400), COMPOSE_GRAFANA_PASSWORD: (GRAFANA_UID, 0o400)}
 
 
 def compose_paths() -> dict:
@@ -216,6 +249,7 @@ def compose_paths() -> dict:
         "grafana_data": PurePosixPath("/var/lib/grafana"), "grafana_logs": PurePosixPath("/var/log/grafana"),
         "grafana_provisioning": PurePosixPath("/etc/grafana/provisioning"),
         "grafana_dashboards": PurePosixPath("/etc/grafana/dashboards"),
+        "grafana_admin_password": COMPOSE_CONF / COMPOSE_GRAFANA_PASSWORD,
     }
 
 
@@ -243,12 +277,12 @@ def compose_services(ports: dict[str, int], app_servers: list[dict]) -> list[dic
     for server in app_servers:
         services.append({
             # Not `mode manual` as natively: compose starts these only after the `migrate` service succeeded.
-            # The secrets come from the container's environment, which Monit passes on.
             "name": server["name"], "template": "appserver.j2", "pidfile": compose_pidfile(server["name"]),
             "host": "127.0.0.1", "port": server["port"], "manual": False,
             "start": _container_start(server["name"], "/usr/bin/env", f"PIGGY_INSTANCE={server['name']}",
                                       f"PIGGY_PORT={server['port']}", "PIGGY_BIND=0.0.0.0",
                                       f"PIGGY_DB_HOST={COMPOSE_HOSTS['db']}", f"PIGGY_DB_PORT={ports['db']}",
+                                      f"PIGGY_SECRETS_FILE={COMPOSE_CONF / COMPOSE_APP_SECRETS}",
                                       f"PYTHONPATH={COMPOSE_ROOT}", COMPOSE_PYTHON, "-m", "app"),
         })
     return services
@@ -267,7 +301,7 @@ def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) 
         "board": False,  # Grafana has its own container on the Grafana port
         "login_rate": env.get("PIGGY_LOGIN_RATE", "10r/s"), "login_burst": env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": compose_paths(), "hosts": dict(COMPOSE_HOSTS), "secrets": secrets,
-        "app_servers": app_servers, "services": compose_services(ports, app_servers),
+        "api_routes": api_routes(), "app_servers": app_servers, "services": compose_services(ports, app_servers),
     }
 
 
@@ -291,6 +325,8 @@ def compose_files(secrets: dict[str, str], env: dict[str, str] | None = None) ->
     files[COMPOSE_GRAFANA_INI] = templates.get_template(GRAFANA_TEMPLATE).render(**context)
     # Client hosts "%": in the compose network the app servers and the exporter connect from their own addresses.
     files["db/init.sql"] = "".join(f"{statement};\n" for statement in user_statements(secrets, hosts=("%",)))
+    files[COMPOSE_APP_SECRETS] = "".join(f"{name}={secrets[name]}\n" for name in APP_SECRETS)
+    files[COMPOSE_GRAFANA_PASSWORD] = secrets["PIGGY_GRAFANA_ADMIN_PASSWORD"]
     return files
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 NAMES = ("PIGGY_JWT_SECRET", "PIGGY_TAN_SECRET", "PIGGY_DB_PASSWORD", "PIGGY_EXPORTER_DB_PASSWORD",
          "PIGGY_MONIT_PASSWORD", "PIGGY_GRAFANA_ADMIN_PASSWORD")
+APP_SECRETS = ("PIGGY_JWT_SECRET", "PIGGY_TAN_SECRET", "PIGGY_DB_PASSWORD")  # what an app server reads
 
 
 def read(path: Path) -> dict[str, str]:

@@ -2,12 +2,13 @@
 
 from flask_openapi3 import APIBlueprint, Tag
 
-from app.api import responses
+from app.api import operation_id, responses
 from app.api.auth import SECURITY, login_required, run_signed_in
 from app.api.schemas import AccountOut, ActivityOut, ActivityQuery, TagsOut
 from app.bank import accounts, users
 
-bp = APIBlueprint("account", __name__, url_prefix="/api", abp_tags=[Tag(name="account")], abp_security=SECURITY)
+bp = APIBlueprint("account", __name__, url_prefix="/api", abp_tags=[Tag(name="account")], abp_security=SECURITY,
+                  operation_id_callback=operation_id)
 
 
 @bp.get("/account", responses=responses(200, AccountOut, 401))
@@ -17,7 +18,7 @@ def get_account(session: users.Session):
     return run_signed_in(session, lambda _conn, caller: accounts.summary(caller))
 
 
-@bp.get("/account/activity", responses=responses(200, ActivityOut, 401, 422))
+@bp.get("/account/activity", responses=responses(200, ActivityOut, 401))
 @login_required
 def get_activity(session: users.Session, query: ActivityQuery):
     """Booked transfers in and out, newest first; pass nextCursor as cursor for the next page."""

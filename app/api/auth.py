@@ -18,8 +18,8 @@ from flask_openapi3 import APIBlueprint, Tag
 from jwt import ExpiredSignatureError
 
 from app import db, metrics
-from app.api import responses
-from app.api.errors import error_response
+from app.api import operation_id, responses
+from app.api.errors import WWW_AUTHENTICATE, error_response
 from app.api.schemas import LoginIn, LogoutOut, TokenOut
 from app.bank import users
 from app.bank.errors import AccountLocked, InvalidCredentials, SessionEnded
@@ -27,7 +27,7 @@ from app.bank.errors import AccountLocked, InvalidCredentials, SessionEnded
 jwt = JWTManager()
 SECURITY = [{"jwt": []}]
 tag = Tag(name="auth", description="Sign in and out")
-bp = APIBlueprint("auth", __name__, url_prefix="/auth", abp_tags=[tag])
+bp = APIBlueprint("auth", __name__, url_prefix="/auth", abp_tags=[tag], operation_id_callback=operation_id)
 
 
 def utcnow() -> datetime:
@@ -112,7 +112,7 @@ def logout(session: users.Session):
 
 
 def _unauthorized(message: str):
-    return error_response(401, "unauthorized", message, headers={"WWW-Authenticate": 'JWT realm="PiggyBank"'})
+    return error_response(401, "unauthorized", message, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
 
 
 @jwt.unauthorized_loader

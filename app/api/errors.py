@@ -16,6 +16,7 @@ from app import db
 from app.bank import errors as bank
 
 log = logging.getLogger(__name__)
+WWW_AUTHENTICATE = 'JWT realm="PiggyBank"'
 
 STATUS_OF = {
     bank.InvalidCredentials: 401,
@@ -49,7 +50,9 @@ def validation_error_response(error: ValidationError):
 
 def _bank_error(error: bank.BankError):
     status = next(s for cls, s in STATUS_OF.items() if isinstance(error, cls))
-    headers = {"Retry-After": str(error.details["retryAfter"])} if "retryAfter" in error.details else None
+    headers = {"Retry-After": str(error.details["retryAfter"])} if "retryAfter" in error.details else {}
+    if status == 401:  # a 401 names the scheme that would be accepted (RFC 9110)
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     return error_response(status, error.code, error.message, error.details or None, headers)
 
 
@@ -57,7 +60,7 @@ def _http_error(error: HTTPException):
     code = (error.name or "error").lower().replace(" ", "_")
     response = error_response(error.code or 500, code, error.description or error.name)
     if error.code == 405 and error.response is None:
-        response.headers["Allow"] = ", ".join(error.valid_methods or [])
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods or []))  # as nginx's own 405 lists them
     return response
 
 

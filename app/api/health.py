@@ -14,9 +14,11 @@ from flask import current_app
 from flask_openapi3 import APIBlueprint, Tag
 
 from app import db, metrics
+from app.api import EVERY_OPERATION, error_response, operation_id
 from app.api.schemas import HealthOut
 
-bp = APIBlueprint("health", __name__, url_prefix="/api", abp_tags=[Tag(name="health")])
+bp = APIBlueprint("health", __name__, url_prefix="/api", abp_tags=[Tag(name="health")],
+                  operation_id_callback=operation_id)
 PROCESS = psutil.Process()
 STARTED = PROCESS.create_time()
 _cpu = {"percent": 0.0}
@@ -52,9 +54,18 @@ def check() -> dict:
     }
 
 
-@bp.get("/healthcheck", responses={200: HealthOut, 503: HealthOut})
+# A 503 is this server's report (degraded or down), or nginx's error when no app server answers.
+UNAVAILABLE = {"anyOf": [{"$ref": "#/components/schemas/HealthOut"}, {"$ref": "#/components/schemas/ErrorOut"}]}
+
+
+@bp.get("/healthcheck", responses={
+    200: HealthOut, **{status: error_response(status) for status in EVERY_OPERATION if status != 503},
+    503: {**error_response(503, UNAVAILABLE), "description": "Degraded or down: the database is slow or can't be "
+                                                              "reached (a health report), or no app server answers"}})
 def healthcheck():
     """ok (200), or degraded / down (503) when the database is slow or can't be reached."""
     report = check()
     metrics.HEALTH_STATUS.set(STATUS_VALUE[report["status"]])
-    return report, 200 if report["status"] == "ok" else 503
+    if report["status"] == "ok":
+        return report
+    return report, 503, {"Retry-After": "1"}

@@ -3,13 +3,14 @@
 from flask import abort, current_app
 from flask_openapi3 import APIBlueprint, Tag
 
-from app.api import responses
+from app.api import operation_id, responses
 from app.api.auth import SECURITY, login_required, run_signed_in, utcnow
 from app.api.schemas import NotificationsOut, NotificationsQuery, ReadIn, ReadOut, SmsOut
 from app.bank import mtan, notifications, users
 
 bp = APIBlueprint("notifications", __name__, url_prefix="/api", abp_tags=[Tag(name="notifications")],
-                  abp_security=SECURITY)
+                  abp_security=SECURITY,
+                  operation_id_callback=operation_id)
 
 
 @bp.get("/notifications", responses=responses(200, NotificationsOut, 401))

@@ -1,19 +1,53 @@
 """The API's contract: pydantic models that validate requests and generate the OpenAPI document."""
 
+import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from app.bank.money import AMOUNT_PATTERN
+from app.bank.accounts import CURSOR_PATTERN
+from app.bank.money import AMOUNT_PATTERN, POSITIVE_AMOUNT_PATTERN
 
-Money = Field(pattern=AMOUNT_PATTERN, description="Euros as a decimal string with up to two places, e.g. \"12.50\"")
+# Formats are stated here, in the document, so that only business rules answer 422 and 409. Patterns
+# use explicit character classes: \d, \s and \S differ between Rust (pydantic), Python and JavaScript.
+MONEY = "Euros as a decimal string with up to two places and no leading zeros, e.g. \"12.50\""
+# A name is printable text with at least one visible character: no control characters or line
+# breaks, and not only spaces (the spaces of every dialect's \s that are not control characters).
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+_SPACES = r" \xa0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff"
+NAME_PATTERN = rf"^[{_SPACES}]*[^{_CONTROL}{_SPACES}][^{_CONTROL}]*$"
+# An IBAN as people write it: any case, spaces anywhere between the characters (they are ignored).
+IBAN_INPUT_PATTERN = r"^ *[A-Za-z] *[A-Za-z] *[0-9] *[0-9]( *[A-Za-z0-9]){11,30} *$"
+
+
+def _iso_day(value):
+    """pydantic's lax date also takes a number of seconds ("0" is 1970-01-01); the document says YYYY-MM-DD."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+
+
+def _json_integer(value):
+    """JSON's integers, as the document's "integer" means them: 7 and 7.0, but not true or "7"
+    (pydantic's lax int takes those; its strict int refuses 7.0, which JSON Schema calls an integer)."""
+    if isinstance(value, bool | str):
+        raise ValueError("an integer is a JSON number without a fraction")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 
 
 class Strict(BaseModel):
-    """Unknown keys are an error, not silently ignored."""
+    """Unknown keys are an error, not silently ignored. A request model's "example" (OpenAPI's
+    keyword, which flask-openapi3 keeps) is a valid request: schemathesis sends it first."""
 
     model_config = ConfigDict(extra="forbid")
+
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -31,6 +65,8 @@ class ErrorOut(BaseModel):
 # --- auth -----------------------------------------------------------------------------------
 
 class LoginIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"example": {"username": "customer@example.com",
+                                                              "password": "not-a-real-password"}})
     username: str = Field(min_length=1, max_length=254, description="The customer's e-mail address")
     password: str = Field(min_length=1, max_length=128)
 
@@ -59,7 +95,8 @@ class UserOut(BaseModel):
 
 
 class LimitIn(Strict):
-    limit: str = Money
+    model_config = ConfigDict(json_schema_extra={"example": {"limit": "1500.00"}})
+    limit: str = Field(pattern=AMOUNT_PATTERN, description=MONEY)
 
 
 class AccountOut(BaseModel):
@@ -80,13 +117,14 @@ class TagsOut(BaseModel):
 
 
 class DateRange(Strict):
-    from_: date | None = Field(default=None, alias="from", description="First day (inclusive), YYYY-MM-DD")
-    to: date | None = Field(default=None, description="Last day (inclusive), YYYY-MM-DD")
+    from_: Day | None = Field(default=None, alias="from", description="First day (inclusive), YYYY-MM-DD")
+    to: Day | None = Field(default=None, description="Last day (inclusive), YYYY-MM-DD")
 
 
 class ActivityQuery(DateRange):
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: str | None = Field(default=None, pattern=CURSOR_PATTERN,
+                               description="nextCursor of the previous page: the items after it")
     direction: Literal["in", "out"] | None = None
     tag: str | None = Field(default=None, max_length=64)
 
@@ -103,8 +141,11 @@ class ActivityItem(BaseModel):
 
 
 class ActivityOut(BaseModel):
+    model_config = ConfigDict(openapi_extra={"links": {"NextPage": {
+        "operationId": "get_activity", "parameters": {"cursor": "$response.body#/nextCursor"},
+        "description": "The next page of the same activity"}}})
     items: list[ActivityItem]
-    nextCursor: str | None
+    nextCursor: str | None = Field(pattern=CURSOR_PATTERN, description="null on the last page")
 
 
 # --- transfers ------------------------------------------------------------------------------
@@ -117,11 +158,17 @@ class IdempotencyHeader(BaseModel):
 
 
 class TransferIn(Strict):
-    recipientIban: str = Field(min_length=15, max_length=42, description="IBAN; spaces are ignored")
-    recipientName: str = Field(min_length=1, max_length=200, pattern=r"\S")
-    amount: str = Money
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "recipientIban": "AT69 1000 1000 0000 0002", "recipientName": "Gabi Musterfrau", "amount": "12.50",
+        "comment": "Pizza", "tags": ["Leisure"]}})
+    recipientIban: str = Field(min_length=15, max_length=42, pattern=IBAN_INPUT_PATTERN,
+                               description="IBAN, any case; spaces are ignored. Its check digits and whether "
+                                           "PiggyBank knows it are business rules (422)")
+    recipientName: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    amount: str = Field(pattern=POSITIVE_AMOUNT_PATTERN, description=f"{MONEY}; more than 0.00")
     comment: str = Field(default="", max_length=500)
-    tags: list[str] = Field(default_factory=list, max_length=6)
+    tags: list[str] = Field(default_factory=list, max_length=6,
+                            description="Titles from GET /api/tags; an unknown one is refused (422)")
 
 
 class TransferPath(BaseModel):
@@ -129,10 +176,16 @@ class TransferPath(BaseModel):
 
 
 class ConfirmIn(Strict):
-    tan: str = Field(pattern=r"^\d{6}$", description="The six-digit mTAN from the SMS")
+    model_config = ConfigDict(json_schema_extra={"example": {"tan": "123456"}})
+    tan: str = Field(pattern=r"^[0-9]{6}$", description="The six-digit mTAN from the SMS")
 
 
 class TransferOut(BaseModel):
+    model_config = ConfigDict(openapi_extra={"links": {
+        "GetTransfer": {"operationId": "get_transfer", "parameters": {"transfer_id": "$response.body#/id"},
+                        "description": "The transfer's status"},
+        "ConfirmTransfer": {"operationId": "confirm_transfer", "parameters": {"transfer_id": "$response.body#/id"},
+                            "description": "Book it with the mTAN from the SMS"}}})
     id: int
     status: Literal["pending", "booked", "cancelled", "expired", "rejected"]
     amount: str
@@ -187,7 +240,7 @@ class NotificationsOut(BaseModel):
 
 
 class ReadIn(Strict):
-    upTo: int = Field(ge=0, le=2**62)
+    upTo: JsonInt = Field(ge=0, le=2**62)
 
 
 class ReadOut(BaseModel):

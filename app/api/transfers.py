@@ -6,14 +6,15 @@ from flask import current_app
 from flask_openapi3 import APIBlueprint, Tag
 
 from app import metrics
-from app.api import responses
+from app.api import operation_id, responses
 from app.api.auth import SECURITY, login_required, run_signed_in, utcnow
 from app.api.schemas import ConfirmIn, IdempotencyHeader, TransferIn, TransferOut, TransferPath
 from app.bank import mtan, transfers, users
 from app.bank.errors import BankError, InvalidTan, TanExpired
 
 bp = APIBlueprint("transfers", __name__, url_prefix="/api/transfers", abp_tags=[Tag(name="transfers")],
-                  abp_security=SECURITY)
+                  abp_security=SECURITY,
+                  operation_id_callback=operation_id)
 
 
 def rules() -> transfers.TransferRules:

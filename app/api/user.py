@@ -4,12 +4,13 @@ from decimal import Decimal
 
 from flask_openapi3 import APIBlueprint, Tag
 
-from app.api import responses
+from app.api import operation_id, responses
 from app.api.auth import SECURITY, login_required, run_signed_in, utcnow
 from app.api.schemas import LimitIn, UserOut
 from app.bank import users
 
-bp = APIBlueprint("user", __name__, url_prefix="/api/user", abp_tags=[Tag(name="user")], abp_security=SECURITY)
+bp = APIBlueprint("user", __name__, url_prefix="/api/user", abp_tags=[Tag(name="user")], abp_security=SECURITY,
+                  operation_id_callback=operation_id)
 
 
 @bp.get("", responses=responses(200, UserOut, 401))
@@ -20,7 +21,7 @@ def get_user(session: users.Session):
                          spent_since=users.month_start(utcnow()))
 
 
-@bp.put("/limit", responses=responses(200, UserOut, 401, 422))
+@bp.put("/limit", responses=responses(200, UserOut, 401))
 @login_required
 def put_limit(session: users.Session, body: LimitIn):
     """Change the monthly limit of outgoing transfers."""

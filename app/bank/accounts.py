@@ -1,6 +1,6 @@
 """A customer's account, its activity (newest first, paged by cursor) and the tags."""
 
-import base64
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -8,6 +8,12 @@ from sqlalchemy import bindparam, text
 
 from . import money
 from .errors import InvalidRequest
+
+# A page ends at a position in the activity: the booking time of its last item (microseconds since
+# the epoch) and that item's id. Every string of this form is a position, so any cursor the format
+# allows is meaningful (the next page starts after it); the API's document states the format.
+CURSOR_PATTERN = r"^[0-9]{1,17}-[0-9]{1,18}$"
+EPOCH = datetime(1970, 1, 1)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -62,15 +68,14 @@ class ActivityFilter:
 
 
 def _encode_cursor(booked_at: datetime, transfer_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{booked_at.isoformat()}|{transfer_id}".encode()).decode()
+    return f"{(booked_at - EPOCH) // timedelta(microseconds=1)}-{transfer_id}"
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        moment, transfer_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(moment), int(transfer_id)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidRequest("invalid_cursor", "The cursor is not one this API gave out.") from error
+    if not re.fullmatch(CURSOR_PATTERN, cursor):
+        raise InvalidRequest("invalid_cursor", "A cursor is the nextCursor of a page, like 1490223900000000-17.")
+    micros, transfer_id = cursor.split("-")
+    return EPOCH + timedelta(microseconds=int(micros)), int(transfer_id)
 
 
 def date_range_clause(date_from: date | None, date_to: date | None, params: dict) -> str:

@@ -4,8 +4,13 @@ import re
 from decimal import ROUND_HALF_EVEN, Decimal
 
 CENT = Decimal("0.01")
-AMOUNT_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
-IBAN_PATTERN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+# The formats, spelled with explicit ASCII classes so that they mean the same in every regex dialect
+# that reads them (pydantic's Rust engine, Python's re, the JavaScript of a client); \d and \s do not.
+# Euros with up to two decimal places and no leading zeros: 0 or more, at most 12 digits before the point.
+AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
+# The same, but more than 0.00: a positive integer part, or 0 with a positive fraction.
+POSITIVE_AMOUNT_PATTERN = r"^([1-9][0-9]{0,11}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+IBAN_PATTERN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 
 
 def fmt(amount: Decimal) -> str:

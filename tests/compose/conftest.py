@@ -73,6 +73,16 @@ def services(compose) -> dict:
 
 
 @pytest.fixture(scope="session")
+def bare_services(tmp_path_factory) -> dict:
+    """The services as Compose resolves them with no .env and nothing set (a fresh clone)."""
+    empty = tmp_path_factory.mktemp("no-env") / ".env"
+    empty.write_text("")
+    clean = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(empty.parent)}
+    done = run(tool("docker-compose"), "-f", COMPOSE_FILE, "--env-file", empty, "config", cwd=ROOT, env=clean)
+    return yaml.safe_load(done.stdout)["services"]
+
+
+@pytest.fixture(scope="session")
 def raw_compose() -> dict:
     """docker-compose.yml as written (before Compose resolves it)."""
     return yaml.safe_load(COMPOSE_FILE.read_text())

@@ -7,12 +7,14 @@ is listed in README.md, section "Docker".
 import os
 import re
 import shlex
+import shutil
 import stat
 import subprocess
 from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stack import database, render
 from stack import secrets as stack_secrets
@@ -89,14 +91,21 @@ def test_the_file_has_no_version_key(raw_compose):
     assert "version" not in raw_compose  # the Compose Specification has none
 
 
-def test_without_env_compose_refuses_and_says_what_to_run(tmp_path):
-    empty = tmp_path / "empty.env"
-    empty.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIGGY_")}
-    done = run(tool("docker-compose"), "-f", COMPOSE_FILE, "--env-file", empty, "config", "-q",
-               check=False, cwd=ROOT, env=env)
-    assert done.returncode != 0
-    assert "make compose-env" in done.stderr
+def test_docker_compose_config_passes_with_no_env_and_a_clean_environment(tmp_path):
+    """A fresh clone: no .env and nothing set, as a new user runs `docker compose up --build`."""
+    copy = tmp_path / "clone"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    assert not (copy / ".env").exists()
+    clean = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path)}
+    run(tool("docker-compose"), "config", "-q", cwd=copy, env=clean)
+    resolved = yaml.safe_load(run(tool("docker-compose"), "config", cwd=copy, env=clean).stdout)
+    config = resolved["services"]["config"]
+    assert all(config["environment"].get(name, "") == "" for name in stack_secrets.NAMES)
+    assert "--secrets" in config["command"]
 
 
 # --- the same components as natively ---------------------------------------------------------------
@@ -226,18 +235,49 @@ def test_env_example_names_every_secret_without_a_value():
     assert all(line.split("=", 1)[1] == "" for line in lines), ".env.example must not hold values"
 
 
-def test_secrets_come_only_from_env_and_never_into_an_image():
+def test_secrets_are_generated_by_the_config_service_and_read_from_files(services, raw_compose):
+    """Only the config service takes secrets from the environment, each optional; it alone mounts the
+    `secrets` volume; the others read the files it renders for them."""
     text = COMPOSE_FILE.read_text()
-    used = set(re.findall(r"\$\{(\w+)", text))
-    assert used <= set(stack_secrets.NAMES) | OPTIONAL_VARIABLES
-    for name in stack_secrets.NAMES:  # required: compose refuses to start without them
-        assert all(m.startswith(":?") for m in re.findall(rf"\$\{{{name}(:\?|:-|-|\?|\}})", text)), name
+    assert set(re.findall(r"\$\{(\w+)", text)) <= set(stack_secrets.NAMES) | OPTIONAL_VARIABLES
+    for name in stack_secrets.NAMES:  # never required: with nothing set, the config service generates them
+        assert re.findall(rf"\$\{{{name}(:-|-|:\?|\?|\}})", text) == [":-"], name
+    for name, service in raw_compose["services"].items():
+        named = set(service.get("environment") or {}) & set(stack_secrets.NAMES)
+        assert name == "config" or not named, f"{name} takes secrets from the environment: {named}"
+        mounts = {str(v).split(":")[0] for v in service.get("volumes", [])}
+        assert ("secrets" in mounts) == (name == "config"), f"{name} and the secrets volume"
+    outputs = {f"{render.COMPOSE_CONF}/{path}" for path in render.compose_files({n: "x" for n in stack_secrets.NAMES})}
+    assert services["migrate"]["environment"]["PIGGY_SECRETS_FILE"] in outputs
+    assert services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"] in outputs
     assert "DATA_SOURCE_NAME" not in text  # mysqld-exporter >= 0.15 reads --config.my-cnf only
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".env" in ignored and "run" in ignored
     assert ".env" in (ROOT / ".gitignore").read_text().split()
     tracked = subprocess.run(["git", "ls-files", ".env", "run"], cwd=ROOT, capture_output=True, text=True).stdout
     assert tracked == ""
+
+
+def test_no_image_layer_can_hold_a_secret():
+    """COPY takes only the repository's tracked files (never .env, run/ or a secrets file), and no
+    ENV or ARG names a secret: the images are the same whoever builds them."""
+    secret_words = re.compile(r"SECRET|PASSWORD|TOKEN|PASSWD|CREDENTIAL|KEY", re.IGNORECASE)
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split())
+    for dockerfile in DOCKERFILES:
+        for instruction, args in dockerfile_instructions(dockerfile):
+            if instruction in {"ENV", "ARG"}:
+                names = re.findall(r"(\w+)=", args) or [args.split()[0]]
+                assert not any(secret_words.search(n) or n in stack_secrets.NAMES for n in names), \
+                    f"{dockerfile}: {instruction} {args}"
+            if instruction in {"COPY", "ADD"} and "--from=" not in args:
+                for source in [a for a in shlex.split(args)[:-1] if not a.startswith("--")]:
+                    path = (ROOT / source).resolve()
+                    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+                    for file in files:
+                        relative = str(file.relative_to(ROOT))
+                        assert relative in tracked or _dockerignored(relative), \
+                            f"{dockerfile}: COPY {source} would take {relative}, which git does not track"
+                        assert not re.search(r"(^|/)(\.env|secrets\.env|run/)", relative), relative
 
 
 def test_compose_env_writes_every_secret_privately_and_keeps_them(tmp_path):

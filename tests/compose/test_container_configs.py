@@ -82,7 +82,8 @@ def test_every_native_template_is_rendered_for_the_containers(containers):
     assert set(render.TEMPLATES) <= set(render.COMPOSE_OUTPUTS)
     expected = {render.COMPOSE_OUTPUTS[name] for name in render.TEMPLATES if name != "monitrc"}
     expected |= {f"{container}/monitrc" for container in render.MONIT_CONTAINERS}
-    assert set(files) == expected | {"db/init.sql", render.COMPOSE_GRAFANA_INI}
+    assert set(files) == expected | {"db/init.sql", render.COMPOSE_GRAFANA_INI, render.COMPOSE_APP_SECRETS,
+                                     render.COMPOSE_GRAFANA_PASSWORD}
 
 
 def test_container_configs_equal_the_native_ones_but_for_addresses_and_paths(native, containers):
@@ -142,6 +143,9 @@ def test_the_start_programs_run_what_runs_natively(native, containers):
         for key in ("PIGGY_INSTANCE", "PIGGY_PORT", "PIGGY_DB_PORT"):
             assert env[key] == native_env[key], f"{app}: {key}"
         assert env["PIGGY_DB_HOST"] == "db" and env["PIGGY_BIND"] == "0.0.0.0"
+        # both read their secrets from a file: natively the run directory's, here the config volume's own
+        assert native_env["PIGGY_SECRETS_FILE"].endswith("/secrets.env")
+        assert env["PIGGY_SECRETS_FILE"] == f"{CONF}/{render.COMPOSE_APP_SECRETS}"
     assert Path(ours["mariadb"][3]).name == Path(theirs["mariadb"][3]).name == "mariadbd"
     assert ours["mariadb"][4] == f"--defaults-file={CONF}/db/my.cnf"
     assert f"--init-file={CONF}/db/init.sql" in ours["mariadb"]
@@ -163,37 +167,51 @@ def test_grafana_ini_and_exporter_credentials_parse(containers, secrets):
     grafana.read_string(files[render.COMPOSE_GRAFANA_INI])
     assert grafana["server"]["http_port"] == "5000" and grafana["server"]["http_addr"] == "0.0.0.0"
     assert grafana["auth.anonymous"]["enabled"] == "true" and grafana["auth.anonymous"]["org_role"] == "Viewer"
-    assert grafana["security"]["admin_password"] == secrets["PIGGY_GRAFANA_ADMIN_PASSWORD"]
+    # the admin password is a file of its own (GF_SECURITY_ADMIN_PASSWORD__FILE), not in grafana.ini
+    assert "admin_password" not in grafana["security"] and secrets["PIGGY_GRAFANA_ADMIN_PASSWORD"] not in files[
+        render.COMPOSE_GRAFANA_INI]
+    assert files[render.COMPOSE_GRAFANA_PASSWORD] == secrets["PIGGY_GRAFANA_ADMIN_PASSWORD"]
+    app = dict(line.split("=", 1) for line in files[render.COMPOSE_APP_SECRETS].splitlines())
+    assert app == {name: secrets[name] for name in ("PIGGY_JWT_SECRET", "PIGGY_TAN_SECRET", "PIGGY_DB_PASSWORD")}
     exporter = configparser.ConfigParser()
     exporter.read_string(files["mysqld-exporter/my.cnf"])
     assert dict(exporter["client"]) == {"user": "exporter", "password": secrets["PIGGY_EXPORTER_DB_PASSWORD"],
                                         "host": "db", "port": "3307"}
 
 
-def test_the_config_service_command_renders_the_volume(tmp_path, env_file, secrets):
-    """What the `config` service runs: every file, each with its reader's uid and mode, and a
-    certificate that is made once and then kept."""
-    out, tls = tmp_path / "config", tmp_path / "tls"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PIGGY_")},
-           **{k: v for k, v in (line.split("=", 1) for line in env_file.read_text().splitlines()
-                                if "=" in line and not line.startswith("#"))}, "PYTHONPATH": str(ROOT)}
+def test_the_config_service_command_renders_the_volume(tmp_path, env_file):
+    """What the `config` service runs, with nothing set: the secrets generated once and kept, every
+    file with its reader's uid and mode, and a certificate made once and then kept; a secret in the
+    environment (.env, from `make compose-env`) replaces the stored one."""
+    from stack import secrets as stack_secrets
+
+    out, tls, secrets_file = tmp_path / "config", tmp_path / "tls", tmp_path / "secrets" / "secrets.env"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PIGGY_")}, "PYTHONPATH": str(ROOT)}
     command = [str(ROOT / ".venv/bin/python"), "-m", "stack", "render", "--target", "compose", "--out", out,
-               "--tls", tls, *(["--chown"] if os.geteuid() == 0 else [])]
-    run(*command, env=env, cwd=ROOT)
-    for relative in render.compose_files(secrets):
+               "--secrets", secrets_file, "--tls", tls, *(["--chown"] if os.geteuid() == 0 else [])]
+    first = run(*command, env=env, cwd=ROOT).stdout
+    assert f"secrets {secrets_file}: generated now" in first
+    generated = stack_secrets.read(secrets_file)
+    assert set(generated) == set(stack_secrets.NAMES) and all(len(v) >= 32 for v in generated.values())
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(secrets_file.parent.stat().st_mode) == 0o700
+    for relative in render.compose_files(generated):
         path = out / relative
         uid, mode = render.COMPOSE_OWNERS.get(relative, (0, 0o644))
         assert stat.S_IMODE(path.stat().st_mode) == mode, relative
         if os.geteuid() == 0:
             assert path.stat().st_uid == uid, relative
+    assert generated["PIGGY_DB_PASSWORD"] in (out / "db" / "init.sql").read_text()
     key = (tls / "key.pem").read_bytes()
     assert stat.S_IMODE((tls / "key.pem").stat().st_mode) == 0o600
-    run(*command, env=env, cwd=ROOT)  # the second start keeps the certificate and re-renders read-only files
-    assert (tls / "key.pem").read_bytes() == key
+    second = run(*command, env=env, cwd=ROOT).stdout  # the second start keeps everything
+    assert f"secrets {secrets_file}: kept" in second and "TLS certificate" in second and "kept" in second
+    assert stack_secrets.read(secrets_file) == generated and (tls / "key.pem").read_bytes() == key
     text = run("openssl", "x509", "-in", tls / "cert.pem", "-noout", "-text").stdout
     assert "DNS:localhost" in text
-    missing = run(*command, check=False, cwd=ROOT, env={k: v for k, v in env.items() if k != "PIGGY_JWT_SECRET"})
-    assert missing.returncode != 0 and "PIGGY_JWT_SECRET" in missing.stderr
+    own = stack_secrets.read(env_file)  # what `make compose-env` wrote, handed over by compose
+    third = run(*command, env={**env, **own}, cwd=ROOT).stdout
+    assert "updated from the environment" in third and stack_secrets.read(secrets_file) == own
 
 
 # --- the tools, at the container paths ----------------------------------------------------------------

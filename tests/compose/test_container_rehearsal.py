@@ -16,11 +16,13 @@ import shutil
 import pytest
 
 from stack import render
+from stack import secrets as stack_secrets
 from stack.settings import ROOT
 from tests.compose.conftest import DOCKERFILES, dockerfile_instructions, image_files
 from tests.compose.containerfs import run_in_layout
 
 CONF = render.COMPOSE_CONF
+SECRETS = "/var/lib/piggybank/secrets/secrets.env"  # the `secrets` volume
 WAIT = "for i in $(seq {tenths}); do {check} >/dev/null 2>&1 && break; sleep 0.1; done; {check} >/dev/null 2>&1"
 
 
@@ -44,8 +46,9 @@ TOOLS = ("unshare", "nsenter", "setpriv", "ip", "curl", "tini", "monit", "mariad
 
 
 @pytest.fixture(scope="module")
-def rehearsal(tmp_path_factory, services, secrets):
+def rehearsal(tmp_path_factory, bare_services):
     """db (and nginx, migrate) in one network namespace; appserver1 in its own, joined by a veth pair."""
+    services = bare_services  # as a fresh clone runs them: no .env, nothing set
     missing = [t for t in TOOLS if not shutil.which(t)]
     if missing:
         pytest.skip(f"not installed: {' '.join(missing)} (make install and make install-test install them)")
@@ -83,7 +86,7 @@ def rehearsal(tmp_path_factory, services, secrets):
         + shlex.quote(f"mount --bind {state}-app {state} && mount --bind {logs}-app {logs} && "
                       f"mount --bind {work}/app-hosts /etc/hosts && "
                       f"for i in $(seq 50); do ip -o addr show eth0 2>/dev/null | grep -q {APP_ADDRESS} && break; "
-                      f"sleep 0.1; done; exec {env_prefix(services['appserver1']['environment'])} "
+                      f"sleep 0.1; done; exec {env_prefix(services['appserver1'].get('environment', {}))} "
                       f"/usr/bin/tini -- {sh(services['appserver1']['command'])}")
         + f" >>{work}/app.out 2>&1 & echo $! >{work}/app.pid; sleep 0.2; "
         f"ip link add vapp type veth peer name eth0 netns $(cat {work}/app.pid) && "
@@ -91,22 +94,25 @@ def rehearsal(tmp_path_factory, services, secrets):
         f"nsenter -t $(cat {work}/app.pid) -n sh -c 'ip addr add {APP_ADDRESS}/24 dev eth0 && ip link set eth0 up "
         f"&& ip link set lo up'; ")
     mysql = "mariadb --no-defaults -h db -P 3307 -N -B"
-    app_pw, exporter_pw = secrets["PIGGY_DB_PASSWORD"], secrets["PIGGY_EXPORTER_DB_PASSWORD"]
+    # the passwords the config service generated, read where it keeps them
+    app_pw = f"\"$(sed -n 's/^PIGGY_DB_PASSWORD=//p' {SECRETS})\""
+    exporter_pw = f"\"$(sed -n 's/^PIGGY_EXPORTER_DB_PASSWORD=//p' {SECRETS})\""
     db_start = (f"{as_user(render.MYSQL_UID, '/usr/bin/tini -- /usr/local/bin/piggybank-db')} "
                 f">>{work}/db.out 2>&1 & echo $! >{work}/db.pid; ")
     mariadbd_pid = "$(cat /run/mysqld/mysqld.pid)"
     app_pid = f"$(cat {state}-app/pids/appserver1.pid)"
     config = services["config"]
+    # the `config` service's own command and environment, as root, from the app image's files; the
+    # rehearsal runs the app server as root (see setup): its control file too
+    config_start = (f"cd {render.COMPOSE_ROOT} && " + env_prefix({**config["environment"], **image_env}) + " "
+                    + sh(config["command"]) + f" && chown 0:0 {CONF}/appserver1/monitrc"
+                    + f" && sha256sum {SECRETS} {CONF}/{render.COMPOSE_APP_SECRETS} {CONF}/db/init.sql")
     commands = {
-        # the `config` service's own command and environment, as root, from the app image's files
-        "config renders": f"cd {render.COMPOSE_ROOT} && "
-                          + env_prefix({**config["environment"], **image_env})
-                          + " " + sh(config["command"])
-                          # the rehearsal runs the app server as root (see setup): its control file too
-                          + f" && chown 0:0 {CONF}/appserver1/monitrc",
+        "config renders": config_start,
+        "the generated secrets": f"stat -c '%a %u' {SECRETS} && cat {SECRETS}",
         "db starts": db_start + WAIT.format(tenths=600, check=db_health) + f" || {{ cat {work}/db.out; exit 1; }}",
-        "db users": f"{mysql} -u piggybank -p{shlex.quote(app_pw)} -e 'SHOW GRANTS' && "
-                    f"{mysql} -u exporter -p{shlex.quote(exporter_pw)} -e 'SHOW GRANTS'",
+        "db users": f"{mysql} -u piggybank -p{app_pw} -e 'SHOW GRANTS' && "
+                    f"{mysql} -u exporter -p{exporter_pw} -e 'SHOW GRANTS'",
         "db root by socket only": f"{mysql} -u root -e 'SELECT 1'",
         "migrate": migrate,
         "migrate again": migrate,
@@ -133,8 +139,10 @@ def rehearsal(tmp_path_factory, services, secrets):
         "docker stop of the db": f"kill -TERM $(cat {work}/db.pid); for i in $(seq 300); do "
                                  f"kill -0 $(cat {work}/db.pid) 2>/dev/null || break; sleep 0.1; done; "
                                  f"! {db_health} && tail -n 5 {logs}/mariadb.log | grep -c 'Shutdown complete'",
+        # `docker compose up` again: the config service runs again and keeps the secrets
+        "config renders on the second start": config_start,
         "db starts again with its data": db_start + WAIT.format(tenths=600, check=db_health)
-                                         + f" && {mysql} -u piggybank -p{shlex.quote(app_pw)} "
+                                         + f" && {mysql} -u piggybank -p{app_pw} "
                                            "-e 'SELECT COUNT(*) FROM piggybank.users'",
         "db entrypoint output": f"cat {work}/db.out",
     }
@@ -148,9 +156,35 @@ def ok(rehearsal, step):
     return result.output
 
 
-def test_config_service_renders_from_the_app_images_files(rehearsal, secrets):
+def test_config_service_generates_the_secrets_and_renders_from_the_app_images_files(rehearsal):
     output = ok(rehearsal, "config renders")
-    assert f"rendered {len(render.compose_files(secrets))} files into {CONF}" in output and "made now" in output
+    assert f"secrets {SECRETS}: generated now" in output
+    assert f"rendered {len(render.compose_files(dict.fromkeys(stack_secrets.NAMES, 'x')))} files into {CONF}" in output
+    assert "TLS certificate" in output and "made now" in output
+    mode, *lines = ok(rehearsal, "the generated secrets").splitlines()
+    assert mode == "600 0"  # root's alone, in a volume no other service mounts
+    assert set(stack_secrets.NAMES) <= {line.split("=", 1)[0] for line in lines if "=" in line}
+
+
+def test_the_second_start_keeps_the_secrets(rehearsal):
+    first, second = ok(rehearsal, "config renders"), ok(rehearsal, "config renders on the second start")
+    assert f"secrets {SECRETS}: kept" in second and "TLS certificate" in second
+    digests = [[line for line in output.splitlines() if line.startswith(tuple("0123456789abcdef")) and "/" in line]
+               for output in (first, second)]
+    assert len(digests[0]) == 3 and digests[0] == digests[1]  # the secrets, the app's file, the db's init file
+
+
+def test_no_secret_of_the_run_is_in_what_the_images_copy(rehearsal):
+    """The values the config service generated appear in no file the Dockerfiles COPY (COPY, ENV and
+    ARG are checked in test_compose_file.py: test_no_image_layer_can_hold_a_secret)."""
+    values = [line.split("=", 1)[1] for line in ok(rehearsal, "the generated secrets").splitlines()[1:]
+              if "=" in line and not line.startswith("#")]
+    assert len(values) == len(stack_secrets.NAMES) and all(len(v) >= 32 for v in values)
+    for dockerfile in DOCKERFILES:
+        for path in image_files(dockerfile).values():
+            for file in [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]:
+                content = file.read_bytes()
+                assert not any(v.encode() in content for v in values), f"{file} holds a generated secret"
 
 
 def test_db_container_makes_its_data_directory_and_becomes_healthy(rehearsal):

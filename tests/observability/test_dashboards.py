@@ -212,18 +212,19 @@ def _render_with_grafana(tmp_path, env=None):
     return stack, context, ini
 
 
-def test_grafana_ini_anonymous_viewer_admin_password_no_sign_up_home_dashboard(tmp_path):
+def test_grafana_ini_anonymous_viewer_password_file_no_sign_up_home_dashboard(tmp_path):
     stack, _, ini = _render_with_grafana(tmp_path)
     assert ini["server"]["http_addr"] == "127.0.0.1"
     assert ini["server"]["http_port"] == str(stack.ports["grafana"]) == "28000"
     assert ini["auth.anonymous"]["enabled"] == "true" and ini["auth.anonymous"]["org_role"] == "Viewer"
-    assert ini["security"]["admin_password"] == SECRETS["PIGGY_GRAFANA_ADMIN_PASSWORD"]
+    assert "admin_password" not in ini["security"]  # a file of its own: GF_SECURITY_ADMIN_PASSWORD__FILE
     assert ini["users"]["allow_sign_up"] == "false"
     assert ini["paths"]["provisioning"] == str(ROOT / "grafana" / "provisioning")
     home = ini["dashboards"]["default_home_dashboard_path"]
     assert home == str(ROOT / "grafana" / "dashboards" / "piggybank-overview.json")
     assert dash.load(ROOT / home)["uid"] == "piggybank-overview"  # a provisioned file (grafana#54574)
-    assert (stack.conf / "grafana.ini").stat().st_mode & 0o077 == 0  # it holds the admin password
+    password = stack.conf / "grafana-admin-password"
+    assert password.read_text() == SECRETS["PIGGY_GRAFANA_ADMIN_PASSWORD"] and password.stat().st_mode & 0o077 == 0
 
 
 def test_the_grafana_port_is_configurable(tmp_path):
@@ -237,6 +238,7 @@ def test_monit_starts_grafana_with_the_provisioning_environment(tmp_path):
     assert f"PROMETHEUS_URL=http://127.0.0.1:{stack.ports['prometheus']}" in grafana["start"]
     assert f"GRAFANA_DASHBOARDS_DIR={ROOT / 'grafana' / 'dashboards'}" in grafana["start"]
     assert f"--config {stack.conf / 'grafana.ini'}" in grafana["start"]
+    assert f"GF_SECURITY_ADMIN_PASSWORD__FILE={stack.conf / 'grafana-admin-password'}" in grafana["start"]
     assert grafana["port"] == stack.ports["grafana"]
 
 

@@ -62,8 +62,8 @@ def test_a_booked_transfer_moves_each_business_counter_by_one(stack, api, db_eng
     sender, recipient = traffic.new_customers(db_engine, 2)
     token = api.login(sender["email"], sender["password"])
     before = totals(stack)
-    refused = api.create_transfer(token, recipient["iban"], "0.00")
-    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_amount"
+    refused = api.create_transfer(token, recipient["iban"], "100000.01")
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "amount_too_large"
     created = api.create_transfer(token, recipient["iban"], "1.00")
     assert created.status_code == 201
     transfer_id = created.json()["id"]
@@ -72,7 +72,7 @@ def test_a_booked_transfer_moves_each_business_counter_by_one(stack, api, db_eng
     assert api.confirm(token, transfer_id, tan).status_code == 200
     assert api.confirm(token, transfer_id, tan).status_code == 200  # confirming again books nothing more
     after = totals(stack)
-    assert delta(before, after, "piggybank_transfers_rejected_total", reason="invalid_amount") == 1
+    assert delta(before, after, "piggybank_transfers_rejected_total", reason="amount_too_large") == 1
     assert delta(before, after, "piggybank_transfers_created_total") == 1
     assert delta(before, after, "piggybank_mtan_verifications_total", result="wrong") == 1
     assert delta(before, after, "piggybank_mtan_verifications_total", result="ok") == 1

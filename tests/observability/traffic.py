@@ -36,7 +36,7 @@ def drive(stack, sender: dict, recipient: dict) -> None:
         for _ in range(3):
             assert api.get("/api/user", token).status_code == 200
         assert api.get("/api/account", token).status_code == 200
-        refused = api.create_transfer(token, recipient["iban"], "0.00")
+        refused = api.create_transfer(token, recipient["iban"], "100000.01")  # over the maximum: a business rule
         assert refused.status_code == 422, refused.text
         created = api.create_transfer(token, recipient["iban"], "0.01", "Observer")
         assert created.status_code == 201, created.text

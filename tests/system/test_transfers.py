@@ -71,7 +71,12 @@ def test_the_recipient_sees_the_money_and_a_notification(api, new_customer):
     ({"recipientIban": SEED_IBANS["gabi"], "amount": "1.00"}, None, 400, "invalid_request"),
     ({"recipientIban": SEED_IBANS["gabi"], "recipientName": "G", "amount": "1.00", "x": 1}, None, 400,
      "invalid_request"),
-    ({"recipientIban": SEED_IBANS["gabi"], "recipientName": "G", "amount": "0.00"}, None, 422, "invalid_amount"),
+    # formats the document states are 400: a zero amount, an IBAN's alphabet, a name without a visible character
+    ({"recipientIban": SEED_IBANS["gabi"], "recipientName": "G", "amount": "0.00"}, None, 400, "invalid_request"),
+    ({"recipientIban": "AT69_1000_1000_0000_0002", "recipientName": "G", "amount": "1.00"}, None, 400,
+     "invalid_request"),
+    ({"recipientIban": SEED_IBANS["gabi"], "recipientName": "\u0085\u00a0", "amount": "1.00"}, None, 400,
+     "invalid_request"),
     ({"recipientIban": SEED_IBANS["gabi"], "recipientName": "G", "amount": "100000.01"}, None, 422,
      "amount_too_large"),
     ({"recipientIban": "AT001000100000000002", "recipientName": "G", "amount": "1.00"}, None, 422, "invalid_iban"),

@@ -21,9 +21,12 @@ def test_the_fingerprint_ignores_key_order_and_tag_order():
 
 
 def test_cursors_round_trip_and_garbage_is_refused():
-    moment = datetime(2017, 3, 22, 23, 5)
+    moment = datetime(2017, 3, 22, 23, 5, 0, 123456)
+    assert accounts._encode_cursor(moment, 17) == "1490223900123456-17"
     assert accounts._decode_cursor(accounts._encode_cursor(moment, 17)) == (moment, 17)
-    for garbage in ("garbage", "", "bm90IGEgY3Vyc29y"):
+    # every string of the documented format is a position, the largest included
+    assert accounts._decode_cursor("9" * 17 + "-" + "9" * 18)[1] == 10**18 - 1
+    for garbage in ("garbage", "", "bm90IGEgY3Vyc29y", "-1-2", "1-", "1.5-2"):
         with pytest.raises(InvalidRequest):
             accounts._decode_cursor(garbage)
 
