@@ -1,6 +1,6 @@
 """Render each component's configuration template into the run directory.
 
-The templates live in their component's folder (nginx/, monit/, prometheus/, mariadb/) and are the
+The templates live in their component's folder (nginx/, haproxy/, monit/, prometheus/, mariadb/) and are the
 single source for the native stack and the containers: only addresses and paths differ, and they
 come from the context built here.
 """
@@ -11,10 +11,11 @@ from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from stack.settings import DEFAULT_PORTS, ROOT, Stack, grafana_binary
+from stack.settings import DEFAULT_PORTS, ROOT, Stack, app_ports, grafana_binary
 
 TEMPLATES = {
     "nginx.conf": "nginx/nginx.conf.j2",
+    "haproxy.cfg": "haproxy/haproxy.cfg.j2",
     "my.cnf": "mariadb/my.cnf.j2",
     "prometheus.yml": "prometheus/prometheus.yml.j2",
     "alertmanager.yml": "prometheus/alertmanager.yml.j2",
@@ -23,6 +24,8 @@ TEMPLATES = {
 }
 PRIVATE = {"monitrc", "mysqld-exporter.my.cnf"}  # Monit refuses a control file readable by others
 GRAFANA_TEMPLATE = "grafana/grafana.ini.j2"  # rendered only where a Grafana server is installed
+# Fragments of haproxy/ appended to haproxy.cfg (each with a `defaults` of its own): none yet.
+HAPROXY_SECTIONS: list[str] = []
 
 
 def environment() -> Environment:
@@ -38,6 +41,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
     run, ports = stack.run, stack.ports
     paths = {
         "nginx_pid": stack.pidfile("nginx"), "nginx_logs": stack.logs / "nginx", "nginx_temp": run / "nginx",
+        "haproxy_socket": stack.haproxy_socket,
         "tls_cert": stack.tls / "cert.pem", "tls_key": stack.tls / "key.pem", "www": run / "www",
         "db_data": stack.db_dir / "data", "db_socket": stack.db_socket, "db_pid": stack.pidfile("mariadb"),
         "db_log": stack.logfile("mariadb"), "monit_dir": run / "monit", "monit_bin": ROOT / "monit" / "bin",
@@ -47,7 +51,8 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "grafana_dashboards": ROOT / "grafana" / "dashboards",
     }
     local = "127.0.0.1"
-    hosts = dict.fromkeys(("db", "alertmanager", "alert_sink", "mysqld_exporter", "blackbox", "prometheus"), local)
+    hosts = dict.fromkeys(("db", "alertmanager", "alert_sink", "mysqld_exporter", "blackbox", "prometheus",
+                           "haproxy"), local)
     hosts["nginx"] = "localhost"
     return {
         "target": "native", "foreground": True, "listen": local, "db_bind": local,
@@ -58,6 +63,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "login_burst": stack.env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": paths, "hosts": hosts, "secrets": secrets,
         "app_servers": [{"name": s.name, "host": local, "port": s.port} for s in stack.app_servers],
+        "haproxy_sections": HAPROXY_SECTIONS,
         "services": monit_services(stack, paths, hosts),
     }
 
@@ -88,6 +94,8 @@ def monit_services(stack: Stack, paths: dict, hosts: dict) -> list[dict]:
     http = [
         ("nginx", ports["https"], "/healthz", True,
          ["/usr/sbin/nginx", "-p", stack.run / "nginx", "-c", conf / "nginx.conf"]),
+        ("haproxy", ports["haproxy_stats"], "/healthz", False,
+         ["/usr/sbin/haproxy", "-f", conf / "haproxy.cfg", "-db"]),
         ("mysqld-exporter", ports["mysqld_exporter"], "/", False,
          ["/usr/bin/prometheus-mysqld-exporter", f"--config.my-cnf={conf / 'mysqld-exporter.my.cnf'}",
           f"--web.listen-address=127.0.0.1:{ports['mysqld_exporter']}"]),
@@ -157,12 +165,13 @@ GRAFANA_UID = 472     # user `grafana` of the grafana/grafana image
 # The compose service names that stand in for the native hosts (all 127.0.0.1 natively).
 COMPOSE_HOSTS = {"db": "db", "alertmanager": "alertmanager", "alert_sink": "alert-sink",
                  "mysqld_exporter": "mysqld-exporter", "blackbox": "blackbox-exporter", "prometheus": "prometheus",
-                 "nginx": "nginx"}
+                 "nginx": "nginx", "haproxy": "haproxy"}
 # Containers whose main process is Monit (under tini), and the Monit services each one supervises.
 MONIT_CONTAINERS = {"appserver1": ("appserver1",), "appserver2": ("appserver2",), "db": ("mariadb",)}
 # Where each native config file goes in the `config` volume (the monitrc goes to each Monit container).
 COMPOSE_OUTPUTS = {
-    "nginx.conf": "nginx/nginx.conf", "my.cnf": "db/my.cnf", "prometheus.yml": "prometheus/prometheus.yml",
+    "nginx.conf": "nginx/nginx.conf", "haproxy.cfg": "haproxy/haproxy.cfg", "my.cnf": "db/my.cnf",
+    "prometheus.yml": "prometheus/prometheus.yml",
     "alertmanager.yml": "alertmanager/alertmanager.yml", "mysqld-exporter.my.cnf": "mysqld-exporter/my.cnf",
     "monitrc": "{container}/monitrc",
 }
@@ -176,6 +185,7 @@ COMPOSE_OWNERS = {"db/monitrc": (MYSQL_UID, 0o600), "db/init.sql": (MYSQL_UID, 0
 def compose_paths() -> dict:
     return {
         "nginx_pid": PurePosixPath("/run/nginx.pid"), "nginx_logs": PurePosixPath("/var/log/nginx"),
+        "haproxy_socket": PurePosixPath("/var/lib/haproxy/admin.sock"),  # the haproxy image's own directory
         "nginx_temp": PurePosixPath("/var/cache/nginx"), "tls_cert": COMPOSE_TLS / "cert.pem",
         "tls_key": COMPOSE_TLS / "key.pem", "www": PurePosixPath("/usr/share/piggybank/www"),
         "db_data": PurePosixPath("/var/lib/mysql"), "db_socket": PurePosixPath("/run/mysqld/mysqld.sock"),
@@ -227,7 +237,7 @@ def compose_services(ports: dict[str, int], app_servers: list[dict]) -> list[dic
 def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) -> dict:
     """The context for the containers: every key of `native_context`, with container addresses and paths."""
     env = {} if env is None else env
-    ports = dict(DEFAULT_PORTS)
+    ports = {**DEFAULT_PORTS, **app_ports(DEFAULT_PORTS["app"], 2)}
     app_servers = [{"name": "appserver1", "host": "appserver1", "port": ports["app1"]},
                    {"name": "appserver2", "host": "appserver2", "port": ports["app2"]}]
     return {
@@ -236,7 +246,8 @@ def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) 
         "resolver": "127.0.0.11",  # Docker's DNS; nginx >= 1.27.3 re-resolves upstream servers marked "resolve"
         "login_rate": env.get("PIGGY_LOGIN_RATE", "10r/s"), "login_burst": env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": compose_paths(), "hosts": dict(COMPOSE_HOSTS), "secrets": secrets,
-        "app_servers": app_servers, "services": compose_services(ports, app_servers),
+        "app_servers": app_servers, "haproxy_sections": HAPROXY_SECTIONS,
+        "services": compose_services(ports, app_servers),
     }
 
 
