@@ -95,7 +95,7 @@ def monit_services(stack: Stack, paths: dict, hosts: dict) -> list[dict]:
         ("nginx", ports["https"], "/healthz", True,
          ["/usr/sbin/nginx", "-p", stack.run / "nginx", "-c", conf / "nginx.conf"]),
         ("haproxy", ports["haproxy_stats"], "/healthz", False,
-         ["/usr/sbin/haproxy", "-f", conf / "haproxy.cfg", "-db"]),
+         [ROOT / "monit" / "bin" / "haproxy.sh", "-f", conf / "haproxy.cfg", "-db"]),  # why a wrapper: there
         ("mysqld-exporter", ports["mysqld_exporter"], "/", False,
          ["/usr/bin/prometheus-mysqld-exporter", f"--config.my-cnf={conf / 'mysqld-exporter.my.cnf'}",
           f"--web.listen-address=127.0.0.1:{ports['mysqld_exporter']}"]),
