@@ -111,7 +111,7 @@ def test_container_configs_equal_the_native_ones_but_for_addresses_and_paths(nat
 def test_the_containers_use_their_own_addresses(containers):
     _, files = containers
     nginx = files["nginx/nginx.conf"]
-    assert "server haproxy:8000 resolve;" in nginx
+    assert "server haproxy:8000 max_fails=0 resolve;" in nginx
     assert "listen 0.0.0.0:8080 ssl" in nginx and "user nginx;" in nginx
     haproxy = files["haproxy/haproxy.cfg"]
     assert "server appserver1 appserver1:8001\n" in haproxy and "server appserver2 appserver2:8002\n" in haproxy
