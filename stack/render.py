@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from stack.settings import DEFAULT_PORTS, ROOT, Stack, app_ports, grafana_binary
+from stack.settings import DEFAULT_PORTS, ROOT, Stack, app_server_count, grafana_binary
 
 TEMPLATES = {
     "nginx.conf": "nginx/nginx.conf.j2",
@@ -63,6 +63,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "login_burst": stack.env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": paths, "hosts": hosts, "secrets": secrets,
         "app_servers": [{"name": s.name, "host": local, "port": s.port} for s in stack.app_servers],
+        "app_service": None,  # natively each app server is listed; in containers, one service of replicas
         "haproxy_sections": HAPROXY_SECTIONS,
         "services": monit_services(stack, paths, hosts),
     }
@@ -166,8 +167,11 @@ GRAFANA_UID = 472     # user `grafana` of the grafana/grafana image
 COMPOSE_HOSTS = {"db": "db", "alertmanager": "alertmanager", "alert_sink": "alert-sink",
                  "mysqld_exporter": "mysqld-exporter", "blackbox": "blackbox-exporter", "prometheus": "prometheus",
                  "nginx": "nginx", "haproxy": "haproxy"}
+# The compose service of the app servers: PIGGY_APP_SERVERS replicas of it (deploy.replicas), each
+# on the same port in its own container, all found by this one name in Docker's DNS.
+COMPOSE_APP_SERVICE = "appserver"
 # Containers whose main process is Monit (under tini), and the Monit services each one supervises.
-MONIT_CONTAINERS = {"appserver1": ("appserver1",), "appserver2": ("appserver2",), "db": ("mariadb",)}
+MONIT_CONTAINERS = {COMPOSE_APP_SERVICE: (COMPOSE_APP_SERVICE,), "db": ("mariadb",)}
 # Where each native config file goes in the `config` volume (the monitrc goes to each Monit container).
 COMPOSE_OUTPUTS = {
     "nginx.conf": "nginx/nginx.conf", "haproxy.cfg": "haproxy/haproxy.cfg", "my.cnf": "db/my.cnf",
@@ -178,7 +182,7 @@ COMPOSE_OUTPUTS = {
 COMPOSE_GRAFANA_INI = "grafana/grafana.ini"  # GRAFANA_TEMPLATE: natively only where Grafana is installed
 # Files readable only by the one user that needs them (Monit insists on owning its control file).
 COMPOSE_OWNERS = {"db/monitrc": (MYSQL_UID, 0o600), "db/init.sql": (MYSQL_UID, 0o400),
-                  "appserver1/monitrc": (APP_UID, 0o600), "appserver2/monitrc": (APP_UID, 0o600),
+                  f"{COMPOSE_APP_SERVICE}/monitrc": (APP_UID, 0o600),
                   "mysqld-exporter/my.cnf": (EXPORTER_UID, 0o400), COMPOSE_GRAFANA_INI: (GRAFANA_UID, 0o400)}
 
 
@@ -210,44 +214,44 @@ def compose_pidfile(name: str) -> PurePosixPath:
     return compose_paths()["db_pid"] if name == "mariadb" else COMPOSE_STATE / "pids" / f"{name}.pid"
 
 
-def compose_services(ports: dict[str, int], app_servers: list[dict]) -> list[dict]:
+def compose_services(ports: dict[str, int]) -> list[dict]:
     """The Monit services of the containers, in the shapes of `monit_services`."""
-    services = [{
+    name, port = COMPOSE_APP_SERVICE, ports["app"]
+    return [{
         # The db container runs as `mysql` throughout, so mariadbd needs no --user. The init file holds
         # stack.database.user_statements: MariaDB applies it at every start, before it takes clients.
         "name": "mariadb", "template": "mariadb.j2", "pidfile": compose_pidfile("mariadb"), "host": "127.0.0.1",
         "port": ports["db"],
         "start": _container_start("mariadb", "/usr/sbin/mariadbd", f"--defaults-file={COMPOSE_CONF / 'db' / 'my.cnf'}",
                                   f"--init-file={COMPOSE_CONF / 'db' / 'init.sql'}"),
+    }, {
+        # Each replica's app server. Not `mode manual` as natively: compose starts these only after the
+        # `migrate` service succeeded. No PIGGY_INSTANCE: a replica is named by its hostname. The
+        # secrets come from the container's environment, which Monit passes on.
+        "name": name, "template": "appserver.j2", "pidfile": compose_pidfile(name), "host": "127.0.0.1",
+        "port": port, "manual": False,
+        "start": _container_start(name, "/usr/bin/env", f"PIGGY_PORT={port}", "PIGGY_BIND=0.0.0.0",
+                                  f"PIGGY_DB_HOST={COMPOSE_HOSTS['db']}", f"PIGGY_DB_PORT={ports['db']}",
+                                  f"PYTHONPATH={COMPOSE_ROOT}", COMPOSE_PYTHON, "-m", "app"),
     }]
-    for server in app_servers:
-        services.append({
-            # Not `mode manual` as natively: compose starts these only after the `migrate` service succeeded.
-            # The secrets come from the container's environment, which Monit passes on.
-            "name": server["name"], "template": "appserver.j2", "pidfile": compose_pidfile(server["name"]),
-            "host": "127.0.0.1", "port": server["port"], "manual": False,
-            "start": _container_start(server["name"], "/usr/bin/env", f"PIGGY_INSTANCE={server['name']}",
-                                      f"PIGGY_PORT={server['port']}", "PIGGY_BIND=0.0.0.0",
-                                      f"PIGGY_DB_HOST={COMPOSE_HOSTS['db']}", f"PIGGY_DB_PORT={ports['db']}",
-                                      f"PYTHONPATH={COMPOSE_ROOT}", COMPOSE_PYTHON, "-m", "app"),
-        })
-    return services
 
 
 def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) -> dict:
-    """The context for the containers: every key of `native_context`, with container addresses and paths."""
+    """The context for the containers: every key of `native_context`, with container addresses and paths.
+    PIGGY_APP_SERVERS in `env` (the `config` service's environment) is the number of replicas."""
     env = {} if env is None else env
-    ports = {**DEFAULT_PORTS, **app_ports(DEFAULT_PORTS["app"], 2)}
-    app_servers = [{"name": "appserver1", "host": "appserver1", "port": ports["app1"]},
-                   {"name": "appserver2", "host": "appserver2", "port": ports["app2"]}]
+    ports = dict(DEFAULT_PORTS)
+    service = {"host": COMPOSE_APP_SERVICE, "port": ports["app"]}
+    # HAProxy's slots for the replicas (server-template names them appserver1 ...)
+    app_servers = [{"name": f"appserver{i}", **service} for i in range(1, app_server_count(env) + 1)]
     return {
         "target": "compose", "foreground": True, "listen": "0.0.0.0", "db_bind": "0.0.0.0",
         "nginx_user": "nginx",  # the nginx image's unprivileged user; its master runs as root
         "resolver": "127.0.0.11",  # Docker's DNS; nginx >= 1.27.3 re-resolves upstream servers marked "resolve"
         "login_rate": env.get("PIGGY_LOGIN_RATE", "10r/s"), "login_burst": env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": compose_paths(), "hosts": dict(COMPOSE_HOSTS), "secrets": secrets,
-        "app_servers": app_servers, "haproxy_sections": HAPROXY_SECTIONS,
-        "services": compose_services(ports, app_servers),
+        "app_servers": app_servers, "app_service": service, "haproxy_sections": HAPROXY_SECTIONS,
+        "services": compose_services(ports),
     }
 
 

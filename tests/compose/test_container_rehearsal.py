@@ -1,4 +1,4 @@
-"""A rehearsal of the db, migrate, appserver1, haproxy and nginx containers without an engine.
+"""A rehearsal of the db, migrate, haproxy and nginx containers and an app server replica without an engine.
 
 The containers' files are laid out at their container paths in private mount, network and pid
 namespaces (tests/compose/containerfs.py), and their own commands run there, with the host's
@@ -38,14 +38,16 @@ def env_prefix(environment: dict) -> str:
 
 
 APP_ADDRESS, HOST_ADDRESS = "10.99.0.2", "10.99.0.1"  # the app server's own network, as in a bridge network
-ABSENT_ADDRESS = "10.99.0.3"
+APP = render.COMPOSE_APP_SERVICE
+REPLICA_HOSTNAME = "3f9c2a7b1d4e"  # Docker names a container's host after its id
 TOOLS = ("unshare", "nsenter", "setpriv", "ip", "curl", "tini", "monit", "mariadbd", "mariadb-install-db", "mariadb",
          "mariadb-admin", "haproxy", "nginx")
 
 
 @pytest.fixture(scope="module")
 def rehearsal(tmp_path_factory, services, secrets):
-    """db (and nginx, migrate) in one network namespace; appserver1 in its own, joined by a veth pair."""
+    """db (and haproxy, nginx, migrate) in one network namespace; an app server replica in its own (and with
+    a hostname of its own, as a container has), joined by a veth pair."""
     missing = [t for t in TOOLS if not shutil.which(t)]
     if missing:
         pytest.skip(f"not installed: {' '.join(missing)} (make install and make install-test install them)")
@@ -70,21 +72,21 @@ def rehearsal(tmp_path_factory, services, secrets):
     setup = ("rm -rf /var/lib/mysql", *db_dirs,
              f"install -d {state}-app/monit {state}-app/pids {logs}-app",
              "chmod 0755 /usr/local/bin/python",
-             f"echo '{APP_ADDRESS} appserver1' >>/etc/hosts",
-             f"echo '{ABSENT_ADDRESS} appserver2' >>/etc/hosts")  # not started here: nginx must do without it
+             f"echo '{APP_ADDRESS} {APP}' >>/etc/hosts")  # one replica: HAProxy's second slot stays empty
     db_health = as_user(render.MYSQL_UID, sh(services["db"]["healthcheck"]["test"][1:]))
     in_app = f"nsenter -t $(cat {work}/app.pid) -n -m --"
-    app_health = f"{in_app} {sh(services['appserver1']['healthcheck']['test'][1:])}"
+    app_health = f"{in_app} {sh(services[APP]['healthcheck']['test'][1:])}"
     image_env = {"PYTHONPATH": str(render.COMPOSE_ROOT)}  # the app image's ENV; its WORKDIR is the same place
     migrate = (f"cd {render.COMPOSE_ROOT} && " + env_prefix({**services["migrate"]["environment"], **image_env})
                + " " + sh(services["migrate"]["command"]))
     app_container = (
-        "unshare --net --mount --propagation private bash -c "
-        + shlex.quote(f"mount --bind {state}-app {state} && mount --bind {logs}-app {logs} && "
+        "unshare --net --mount --uts --propagation private bash -c "
+        + shlex.quote(f"hostname {REPLICA_HOSTNAME} && "
+                      f"mount --bind {state}-app {state} && mount --bind {logs}-app {logs} && "
                       f"mount --bind {work}/app-hosts /etc/hosts && "
                       f"for i in $(seq 50); do ip -o addr show eth0 2>/dev/null | grep -q {APP_ADDRESS} && break; "
-                      f"sleep 0.1; done; exec {env_prefix(services['appserver1']['environment'])} "
-                      f"/usr/bin/tini -- {sh(services['appserver1']['command'])}")
+                      f"sleep 0.1; done; exec {env_prefix(services[APP]['environment'])} "
+                      f"/usr/bin/tini -- {sh(services[APP]['command'])}")
         + f" >>{work}/app.out 2>&1 & echo $! >{work}/app.pid; sleep 0.2; "
         f"ip link add vapp type veth peer name eth0 netns $(cat {work}/app.pid) && "
         f"ip addr add {HOST_ADDRESS}/24 dev vapp && ip link set vapp up && "
@@ -95,7 +97,7 @@ def rehearsal(tmp_path_factory, services, secrets):
     db_start = (f"{as_user(render.MYSQL_UID, '/usr/bin/tini -- /usr/local/bin/piggybank-db')} "
                 f">>{work}/db.out 2>&1 & echo $! >{work}/db.pid; ")
     mariadbd_pid = "$(cat /run/mysqld/mysqld.pid)"
-    app_pid = f"$(cat {state}-app/pids/appserver1.pid)"
+    app_pid = f"$(cat {state}-app/pids/{APP}.pid)"
     config = services["config"]
     commands = {
         # the `config` service's own command and environment, as root, from the app image's files
@@ -103,7 +105,7 @@ def rehearsal(tmp_path_factory, services, secrets):
                           + env_prefix({**config["environment"], **image_env})
                           + " " + sh(config["command"])
                           # the rehearsal runs the app server as root (see setup): its control file too
-                          + f" && chown 0:0 {CONF}/appserver1/monitrc",
+                          + f" && chown 0:0 {CONF}/{APP}/monitrc",
         "db starts": db_start + WAIT.format(tenths=600, check=db_health) + f" || {{ cat {work}/db.out; exit 1; }}",
         "db users": f"{mysql} -u piggybank -p{shlex.quote(app_pw)} -e 'SHOW GRANTS' && "
                     f"{mysql} -u exporter -p{shlex.quote(exporter_pw)} -e 'SHOW GRANTS'",
@@ -118,14 +120,13 @@ def rehearsal(tmp_path_factory, services, secrets):
                       + f" || {{ cat {work}/app.out; exit 1; }}; {in_app} python -c "
                       + shlex.quote("import urllib.request; print(urllib.request.urlopen("
                                     "'http://127.0.0.1:8001/api/healthcheck').read().decode())"),
-        # the haproxy service's command (the image's entrypoint prepends `haproxy -W -db`): it finds
-        # appserver1 by name (/etc/hosts here, Docker's DNS there), its checks take the absent
-        # appserver2 out of rotation, and it answers from appserver1
+        # the haproxy service's command (the image's entrypoint prepends `haproxy -W -db`): it finds the
+        # replica by the service's name (from /etc/hosts here, as libc does at start; Docker's DNS
+        # then gives each slot a replica of its own) and answers from it
         "haproxy balances the app server": (
             f"haproxy -W -db {sh(services['haproxy']['command'])} >>{work}/haproxy.out 2>&1 & "
             + WAIT.format(tenths=100, check=sh(services["haproxy"]["healthcheck"]["test"][1:])) + " && "
-            + WAIT.format(tenths=50, check="curl -s 'http://127.0.0.1:8404/stats;csv' "
-                                           "| grep -q '^appservers,appserver2,.*,DOWN,'")
+            + WAIT.format(tenths=50, check="curl -fs http://127.0.0.1:8000/api/liveness")
             + " && curl -fs http://127.0.0.1:8000/api/liveness && curl -fs http://127.0.0.1:8000/api/liveness"
             + f" || {{ cat {work}/haproxy.out; exit 1; }}"),
         # Debian's nginx 1.22 predates "resolve" on upstream servers (open source since 1.27.3; the image has 1.28)
@@ -135,7 +136,7 @@ def rehearsal(tmp_path_factory, services, secrets):
                                 + " && curl -sk https://127.0.0.1:8080/api/healthcheck",
         "monit restarts the app server": f"old={app_pid}; kill -9 $old; sleep 0.5; "
                                          + WAIT.format(tenths=300, check=app_health) + f" && [ {app_pid} != $old ]",
-        "the app logs reach the container's output": f"sleep 1; grep -c 'appserver1' {work}/app.out",
+        "the app logs reach the container's output": f"sleep 1; grep -c '{REPLICA_HOSTNAME}' {work}/app.out",
         "docker stop of the app server": f"kill -TERM $(cat {work}/app.pid); "
                                          f"for i in $(seq 150); do kill -0 $(cat {work}/app.pid) 2>/dev/null || break; "
                                          f"sleep 0.1; done; ! kill -0 {app_pid} 2>/dev/null "
@@ -187,14 +188,14 @@ def test_monit_restarts_a_killed_mariadbd(rehearsal):
 
 def test_app_server_container_is_healthy_and_restarted_by_monit(rehearsal):
     health = ok(rehearsal, "app starts")  # over its own network: the database at db:3307 from another address
-    assert '"status": "ok"' in health.replace('":"', '": "') and '"instance": "appserver1"' in health.replace(
+    assert '"status": "ok"' in health.replace('":"', '": "') and f'"instance": "{REPLICA_HOSTNAME}"' in health.replace(
         '":"', '": "')
     ok(rehearsal, "monit restarts the app server")
     assert int(ok(rehearsal, "the app logs reach the container's output").split()[-1]) > 0
 
 
 def test_haproxy_container_config_balances_the_app_server(rehearsal):
-    assert '"instance":"appserver1"' in ok(rehearsal, "haproxy balances the app server").replace(" ", "")
+    assert f'"instance":"{REPLICA_HOSTNAME}"' in ok(rehearsal, "haproxy balances the app server").replace(" ", "")
 
 
 def test_nginx_container_config_serves_the_api_over_tls(rehearsal):
