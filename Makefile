@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install install-test up down status restart test test-unit test-system lint drill bench failover load
+.PHONY: install install-test up down status restart test test-unit test-system lint drill bench bench-board failover load
 
 install:            ## Debian packages, .venv, front-end build: only what is missing
 	python3 -m stack.install
@@ -59,6 +59,9 @@ endif
 
 failover:           ## kill -9 / SIGSTOP app servers, kill -9 mariadbd, bad input, all under load; -> docs/benchmarks.md
 	$(PY) -m load.failover --docs
+
+bench-board:        ## the board: overview drawn with 6 h of data, Prometheus CPU per refresh, JS size; -> docs/benchmarks.md
+	$(PY) -m load.board_bench --docs
 
 bench:              ## wrk: the stack vs a minimal Flask app and a bare WSGI callable, metrics on/off; -> docs/benchmarks.md
 	@command -v wrk >/dev/null || python3 -m stack.install --for-tests

@@ -1,5 +1,6 @@
-// Vite builds the browser app into dist/ (hashed files under dist/assets/), which nginx serves
-// at "/"; Vitest runs the unit tests in jsdom. `npm run dev` proxies the API to a running stack.
+// Vite builds the browser app (index.html) and PiggyBank's board (board.html) into dist/ (hashed
+// files under dist/assets/): nginx serves the app at "/" on the bank's port and the board on the
+// Grafana port. Vitest runs the unit tests in jsdom. `npm run dev` proxies the API to a running stack.
 import { defineConfig } from 'vite'
 import react from '@vitejs/plugin-react'
 
@@ -15,7 +16,10 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 700,
     // Quiet on a busy machine: the bundler's "plugins took N% of the build" note is not a problem.
-    rolldownOptions: { checks: { pluginTimings: false } },
+    rolldownOptions: {
+      input: { app: 'index.html', board: 'board.html' },
+      checks: { pluginTimings: false },
+    },
   },
   server: {
     proxy: {

@@ -16,7 +16,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 
-from stack import database, haproxy, render, secrets, tls
+from stack import database, grafana, haproxy, render, secrets, tls
 from stack.settings import ROOT, Stack, grafana_binary
 
 GRACE = {"mariadb": 20}
@@ -146,9 +146,12 @@ def up(stack: Stack) -> None:
                               ("alertmanager", ports["alertmanager"], "/-/ready"),
                               ("prometheus", ports["prometheus"], "/-/ready")):
         wait_for(label, f"http://127.0.0.1:{port}{path}", lambda p=port, q=path: http_ok(f"http://127.0.0.1:{p}{q}"))
-    if grafana_binary():
+    if grafana_binary(stack.env):
         wait_for("grafana", f"http://127.0.0.1:{ports['grafana']}",
                  lambda: http_ok(f"http://127.0.0.1:{ports['grafana']}/api/health"))
+    else:
+        wait_for("board (nginx)", f"http://127.0.0.1:{ports['grafana']}",
+                 lambda: http_ok(f"http://127.0.0.1:{ports['grafana']}/board.json"))
     print(f"\nPiggyBank is up in {time.monotonic() - started:.1f} s\n")
     print_welcome(stack)
 
@@ -165,11 +168,12 @@ def print_welcome(stack: Stack) -> None:
     from app.schema.seed import USERS
 
     ports = stack.ports
-    grafana = (f"http://localhost:{ports['grafana']}" if grafana_binary()
-               else f"(Grafana is not installed here; use Prometheus at http://localhost:{ports['prometheus']})")
+    dashboard = f"http://localhost:{ports['grafana']}"
+    if not grafana_binary(stack.env):
+        dashboard += f"  (PiggyBank board: {grafana.why_not(stack.env)})"
     print(f"  Bank (browser app)   {stack.url('/')}")
     print(f"  API document         {stack.url('/api/openapi.json')}")
-    print(f"  Dashboard            {grafana}")
+    print(f"  Dashboard  {dashboard}")
     print(f"  Prometheus           http://localhost:{ports['prometheus']}")
     print(f"  Alertmanager         http://localhost:{ports['alertmanager']}  (alerts land in "
           f"{stack.logs / 'alerts.jsonl'})")

@@ -2,7 +2,8 @@
 
 Runs on the system Python with the standard library only (the virtualenv may not exist yet).
 `python3 -m stack.install` for the stack; `--for-tests` adds what the tests need (Chromium,
-docker-compose for config checks).
+docker-compose for config checks). Grafana comes from its own APT repository where that answers
+(stack/grafana.py).
 """
 
 import argparse
@@ -14,10 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+from stack import grafana
+
 ROOT = Path(__file__).resolve().parent.parent
-STACK_PACKAGES = ["mariadb-server", "mariadb-client", "nginx", "haproxy", "prometheus", "prometheus-mysqld-exporter",
-                  "prometheus-blackbox-exporter", "prometheus-alertmanager", "monit", "tini", "openssl",
-                  "ca-certificates"]
+# libnginx-mod-http-js: njs, with which nginx bounds the board's Prometheus queries (nginx/prometheus_read.js).
+STACK_PACKAGES = ["mariadb-server", "mariadb-client", "nginx", "libnginx-mod-http-js", "haproxy", "prometheus",
+                  "prometheus-mysqld-exporter", "prometheus-blackbox-exporter", "prometheus-alertmanager", "monit",
+                  "tini", "openssl", "ca-certificates"]
 TEST_PACKAGES = ["chromium", "docker-compose", "wrk"]
 NODE_PACKAGES = ["nodejs", "npm"]
 
@@ -93,7 +97,7 @@ def frontend() -> None:
         stamp.write_text(wanted)
     built = web / "dist" / "index.html"
     sources = [p for d in ("src", "public") if (web / d).exists() for p in (web / d).rglob("*") if p.is_file()]
-    sources += [web / n for n in ("index.html", "vite.config.js", "package.json") if (web / n).exists()]
+    sources += [web / n for n in ("index.html", "board.html", "vite.config.js", "package.json") if (web / n).exists()]
     if not built.exists() or max(p.stat().st_mtime for p in sources) > built.stat().st_mtime:
         step("frontend: npm run build")
         subprocess.run(["npm", "run", "build", "--silent"], cwd=web, check=True)
@@ -106,6 +110,7 @@ def main() -> None:
     apt_install(STACK_PACKAGES + (TEST_PACKAGES if args.for_tests else []))
     virtualenv()
     frontend()
+    grafana.ensure()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ single source for the native stack and the containers: only addresses and paths 
 come from the context built here.
 """
 
+import json
 import os
 import shlex
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,7 @@ PRIVATE = {"monitrc", "mysqld-exporter.my.cnf"}  # Monit refuses a control file 
 GRAFANA_TEMPLATE = "grafana/grafana.ini.j2"  # rendered only where a Grafana server is installed
 # Fragments of haproxy/ appended to haproxy.cfg (each with a `defaults` of its own): none yet.
 HAPROXY_SECTIONS: list[str] = []
+NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"  # Debian's libnginx-mod-http-js
 
 
 def environment() -> Environment:
@@ -49,6 +51,9 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "grafana_data": run / "grafana", "grafana_logs": stack.logs / "grafana",
         "grafana_provisioning": ROOT / "grafana" / "provisioning",
         "grafana_dashboards": ROOT / "grafana" / "dashboards",
+        # PiggyBank's board, where no Grafana runs natively (nginx/nginx.conf.j2, the Grafana port's server)
+        "board_settings": stack.conf / "board.json", "prometheus_read_js": ROOT / "nginx" / "prometheus_read.js",
+        "njs_module": NJS_MODULE,
     }
     local = "127.0.0.1"
     hosts = dict.fromkeys(("db", "alertmanager", "alert_sink", "mysqld_exporter", "blackbox", "prometheus",
@@ -56,8 +61,9 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
     hosts["nginx"] = "localhost"
     return {
         "target": "native", "foreground": True, "listen": local, "db_bind": local,
-        # nginx's workers drop to nobody; that only works where nobody can reach the run directory.
-        "nginx_user": None if _traversable_by_others(run) else "root",
+        # nginx's workers drop to nobody; that only works where nobody can reach the files they serve.
+        "nginx_user": None if all(map(_traversable_by_others, (run, paths["grafana_dashboards"]))) else "root",
+        "board": grafana_binary(stack.env) is None,
         "resolver": None,  # loopback addresses never change
         "login_rate": stack.env.get("PIGGY_LOGIN_RATE", "10r/s"),
         "login_burst": stack.env.get("PIGGY_LOGIN_BURST", "20"),
@@ -115,7 +121,7 @@ def monit_services(stack: Stack, paths: dict, hosts: dict) -> list[dict]:
           f"--storage.tsdb.path={stack.run / 'prometheus'}", f"--web.listen-address=127.0.0.1:{ports['prometheus']}",
           "--web.enable-lifecycle", "--storage.tsdb.retention.time=7d"]),
     ]
-    grafana = grafana_binary()
+    grafana = grafana_binary(stack.env)
     if grafana:
         # The provisioning files take these from the environment (the containers set their own).
         grafana_env = [f"PROMETHEUS_URL=http://{hosts['prometheus']}:{ports['prometheus']}",
@@ -139,11 +145,35 @@ def render_native(stack: Stack, secrets: dict[str, str]) -> dict:
         target = stack.conf / name
         target.write_text(env.get_template(template).render(**context))
         target.chmod(0o600 if name in PRIVATE else 0o644)
-    if grafana_binary():  # Monit runs Grafana only when it is installed; it holds the admin password
+    grafana_ini = env.get_template(GRAFANA_TEMPLATE).render(**context)
+    if context["board"]:
+        (stack.conf / "board.json").write_text(json.dumps(board_settings(stack, grafana_ini), indent=2) + "\n")
+    else:  # Monit runs Grafana only when it is installed; grafana.ini holds the admin password
         target = stack.conf / "grafana.ini"
-        target.write_text(env.get_template(GRAFANA_TEMPLATE).render(**context))
+        target.write_text(grafana_ini)
         target.chmod(0o600)
     return context
+
+
+def board_settings(stack: Stack, grafana_ini: str) -> dict:
+    """What PiggyBank's board needs to know of Grafana's setup, read from the files Grafana itself
+    reads: the home dashboard (grafana.ini), the data sources (the provisioning), the release."""
+    import configparser
+
+    import yaml  # the native stack's virtualenv has it; the containers never render the board
+
+    from stack import grafana
+
+    ini = configparser.ConfigParser(interpolation=None, comment_prefixes=(";", "#"))
+    ini.read_string(grafana_ini)
+    sources = []
+    for path in sorted((ROOT / "grafana" / "provisioning" / "datasources").glob("*.y*ml")):
+        for source in yaml.safe_load(path.read_text()).get("datasources", []):
+            sources.append({"uid": source["uid"], "name": source["name"], "type": source["type"],
+                            "isDefault": bool(source.get("isDefault")),
+                            "timeInterval": source.get("jsonData", {}).get("timeInterval")})
+    return {"home": Path(ini["dashboards"]["default_home_dashboard_path"]).name, "datasources": sources,
+            "grafanaVersion": grafana.VERSION, "whyNoGrafana": grafana.why_not(stack.env)}
 
 
 # --- Containers ---------------------------------------------------------------------------------
@@ -248,6 +278,7 @@ def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) 
         "target": "compose", "foreground": True, "listen": "0.0.0.0", "db_bind": "0.0.0.0",
         "nginx_user": "nginx",  # the nginx image's unprivileged user; its master runs as root
         "resolver": "127.0.0.11",  # Docker's DNS; nginx >= 1.27.3 re-resolves upstream servers marked "resolve"
+        "board": False,  # Grafana has its own container on the Grafana port
         "login_rate": env.get("PIGGY_LOGIN_RATE", "10r/s"), "login_burst": env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": compose_paths(), "hosts": dict(COMPOSE_HOSTS), "secrets": secrets,
         "app_servers": app_servers, "app_service": service, "haproxy_sections": HAPROXY_SECTIONS,

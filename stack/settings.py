@@ -22,7 +22,15 @@ DEFAULT_APP_SERVERS = 2  # as the original
 MAX_APP_SERVERS = 20
 
 
-def grafana_binary() -> str | None:
+def grafana_off(env) -> bool:
+    return env.get("PIGGY_GRAFANA", "").strip().lower() in ("off", "0", "false", "no")
+
+
+def grafana_binary(env=None) -> str | None:
+    """The Grafana server to run natively, unless there is none or PIGGY_GRAFANA=off."""
+    env = os.environ if env is None else env
+    if grafana_off(env):
+        return None
     return shutil.which("grafana") or shutil.which("grafana-server")
 
 

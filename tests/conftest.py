@@ -33,7 +33,10 @@ def stack():
     run = Path(os.environ.get("PIGGY_TEST_RUN_DIR", f"/tmp/piggybank-test-{offset}"))
     env = {**os.environ, "PIGGY_RUN_DIR": str(run), "PIGGY_PORT_OFFSET": offset,
            # the tests sign in far more often than people do
-           "PIGGY_LOGIN_RATE": "50r/s", "PIGGY_LOGIN_BURST": "100"}
+           "PIGGY_LOGIN_RATE": "50r/s", "PIGGY_LOGIN_BURST": "100",
+           # PiggyBank's board on the Grafana port, wherever Grafana is installed or not; where it is,
+           # tests/observability/test_grafana.py runs a Grafana of its own against this stack
+           "PIGGY_GRAFANA": "off"}
     test_stack = Stack.from_env(env)
     if (run / "conf" / "monitrc").exists():
         control.down(test_stack)  # a stack left over by an interrupted run
@@ -63,7 +66,7 @@ def db_engine(app_config):
     """A direct SQLAlchemy engine on the test stack's database (for setup and for auditing)."""
     from app.db import make_engine
 
-    engine = make_engine(app_config)
+    engine = make_engine(app_config, pre_ping=True)  # other tests restart the database
     yield engine
     engine.dispose()
 

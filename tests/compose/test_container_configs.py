@@ -11,6 +11,7 @@ import re
 import shlex
 import stat
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -24,10 +25,13 @@ CONF = render.COMPOSE_CONF
 
 @pytest.fixture(scope="module")
 def native(tmp_path_factory, secrets) -> tuple[dict, dict[str, str]]:
-    """The native context and files (grafana.ini too, which natively needs Grafana installed)."""
+    """The native context and files where Grafana is installed, as in the containers (grafana.ini
+    is rendered, nginx leaves the Grafana port to Grafana; natively without Grafana, PiggyBank's board
+    takes it: tests/observability/test_dashboards.py)."""
     run_dir = tmp_path_factory.mktemp("native") / "run"
     stack = Stack.from_env({"PIGGY_RUN_DIR": str(run_dir), "PIGGY_PORT_OFFSET": "0"})
-    context = render.native_context(stack, secrets)
+    with mock.patch.object(render, "grafana_binary", return_value="/usr/sbin/grafana"):
+        context = render.native_context(stack, secrets)
     templates = render.environment()
     files = {name: templates.get_template(template).render(**context) for name, template in render.TEMPLATES.items()}
     files["grafana.ini"] = templates.get_template(render.GRAFANA_TEMPLATE).render(**context)
@@ -135,6 +139,7 @@ def test_the_containers_use_their_own_addresses(containers):
     haproxy = files["haproxy/haproxy.cfg"]
     assert "server-template appserver 1-2 appserver:8001\n" in haproxy  # PIGGY_APP_SERVERS' default
     assert "bind 0.0.0.0:8000\n" in haproxy and "nameserver dns 127.0.0.11:53" in haproxy
+    assert "js_import" not in nginx and ":5000" not in nginx  # Grafana has the Grafana port in containers
     prometheus = files["prometheus/prometheus.yml"]
     for target in ("- names: ['appserver']", "mysqld-exporter:9104", "alertmanager:9093",
                    "https://nginx:8080/api/healthcheck", "blackbox-exporter:9115", "haproxy:8404"):

@@ -31,11 +31,7 @@ def find(dashboard: str, title: str, ref: str) -> dict:
 def prometheus(stack, db_engine) -> Prometheus:
     """Known traffic on both app servers, then Prometheus has scraped its effects from both."""
     prom = Prometheus(stack)
-    sender, recipient = traffic.new_customers(db_engine, 2)
-    traffic.drive(stack, sender, recipient)
-    wait_until("Prometheus to have scraped a booked transfer on both app servers", lambda: {
-        r["metric"]["appserver"] for r in prom.query('piggybank_transfers_booked_total{job="app"} > 0')
-    } == set(APP_SERVERS), timeout=30)
+    traffic.drive_until_scraped(stack, db_engine, prom)
     return prom
 
 

@@ -240,15 +240,39 @@ def test_monit_starts_grafana_with_the_provisioning_environment(tmp_path):
     assert grafana["port"] == stack.ports["grafana"]
 
 
-def test_without_grafana_there_is_no_grafana_ini_and_up_points_to_prometheus(tmp_path, capsys):
+def test_without_grafana_the_board_takes_the_grafana_port_and_up_says_why(tmp_path, capsys):
     stack = Stack.from_env({"PIGGY_RUN_DIR": str(tmp_path), "PIGGY_PORT_OFFSET": "23000"})
+    (tmp_path / "grafana-unavailable").write_text("https://apt.grafana.com is not reachable from this machine\n")
     with mock.patch.object(render, "grafana_binary", return_value=None):
         context = render.render_native(stack, SECRETS)
     assert not (stack.conf / "grafana.ini").exists()
     assert "grafana" not in {s["name"] for s in context["services"]}
+    nginx = (stack.conf / "nginx.conf").read_text()
+    assert f"listen 127.0.0.1:{stack.ports['grafana']};" in nginx and nginx.startswith("# ")
+    assert f"load_module {render.NJS_MODULE};" in nginx
+    board = json.loads((stack.conf / "board.json").read_text())
+    assert board["home"] == "piggybank-overview.json"
+    assert board["grafanaVersion"] == (ROOT / "grafana" / "VERSION").read_text().strip()
+    assert board["whyNoGrafana"] == "https://apt.grafana.com is not reachable from this machine"
     with mock.patch.object(control, "grafana_binary", return_value=None):
         control.print_welcome(stack)
-    assert f"use Prometheus at http://localhost:{stack.ports['prometheus']}" in capsys.readouterr().out
+    assert (f"Dashboard  http://localhost:{stack.ports['grafana']}  (PiggyBank board: https://apt.grafana.com is not "
+            "reachable from this machine)") in capsys.readouterr().out
+
+
+def test_with_grafana_nginx_leaves_the_grafana_port_to_it(tmp_path):
+    _, context, _ = _render_with_grafana(tmp_path)
+    nginx = (tmp_path / "conf" / "nginx.conf").read_text()
+    assert context["board"] is False and "js_import" not in nginx and "load_module" not in nginx
+    assert f":{context['ports']['grafana']};" not in nginx and not (tmp_path / "conf" / "board.json").exists()
+
+
+def test_piggy_grafana_off_runs_the_board_even_where_grafana_is_installed(tmp_path):
+    from stack.settings import grafana_binary
+
+    with mock.patch("shutil.which", return_value="/usr/sbin/grafana"):
+        assert grafana_binary({"PIGGY_GRAFANA": "off"}) is None
+        assert grafana_binary({}) == "/usr/sbin/grafana"
 
 
 def test_the_grafana_version_is_written_down_once_and_the_sdk_is_pinned():

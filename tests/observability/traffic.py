@@ -44,3 +44,15 @@ def drive(stack, sender: dict, recipient: dict) -> None:
         tan = api.tan_for(token, transfer_id)
         assert api.confirm(token, transfer_id, wrong_tan(tan)).status_code == 422
         assert api.confirm(token, transfer_id, tan).status_code == 200
+
+
+def drive_until_scraped(stack, db_engine, prometheus) -> None:
+    """One round of drive() with new customers, then wait until Prometheus has scraped a booked
+    transfer from every app server."""
+    from tests.polling import wait_until
+
+    sender, recipient = new_customers(db_engine, 2)
+    drive(stack, sender, recipient)
+    wait_until("Prometheus to have scraped a booked transfer on every app server", lambda: {
+        r["metric"]["appserver"] for r in prometheus.query('piggybank_transfers_booked_total{job="app"} > 0')
+    } == {server.name for server in stack.app_servers}, timeout=30)

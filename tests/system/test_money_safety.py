@@ -213,3 +213,34 @@ def test_posts_resent_after_a_hang_book_once_and_the_late_copies_book_nothing(st
     assert dict(transfers) == {"booked": 6}
     assert ledger_audit() == []
     wait_until("appserver1 back in rotation", lambda: haproxy.states(stack)["appserver1"] == "UP", timeout=30)
+
+
+def test_the_monthly_limit_holds_for_confirmations_that_wait_for_each_other(stack, api, new_customer, db_engine,
+                                                                           ledger_audit):
+    """Two confirmations, each within the limit, together over it, both waiting for the sender's
+    account lock (held here): the second to get it must count the first one's booking, although
+    that was committed after the second's transaction took its snapshot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stack.database import root_sql
+
+    customer = new_customer(balance="1000.00", limit="50.00")
+    token = api.login(customer["email"], customer["password"])
+    first, second = direct_clients(stack)
+    transfers = []
+    for _ in range(2):
+        created = api.create_transfer(token, "AT151000100000000004", "30.00", "Interspar")
+        assert created.status_code == 201
+        transfers.append((created.json()["id"], api.tan_for(token, created.json()["id"])))
+    with db_engine.connect() as holder, ThreadPoolExecutor(2) as pool:
+        holder.execute(text("SELECT id FROM accounts WHERE id = :a FOR UPDATE"), {"a": customer["accountId"]})
+        answers = [pool.submit(server.confirm, token, transfer_id, tan)
+                   for server, (transfer_id, tan) in zip((first, second), transfers, strict=True)]
+        wait_until("both confirmations to wait for the account's lock", lambda: int(root_sql(
+            stack, "SELECT COUNT(*) FROM information_schema.INNODB_LOCK_WAITS").strip()) >= 2, timeout=20,
+            interval=0.05)
+        holder.commit()
+        outcomes = sorted((a.result().status_code, a.result().json().get("error", {}).get("code")) for a in answers)
+    assert outcomes == [(200, None), (409, "monthly_limit_exceeded")], outcomes
+    assert api.get("/api/account", token).json()["balance"] == "970.00"
+    assert ledger_audit() == []
