@@ -16,13 +16,13 @@ up: install         ## start everything under Monit and wait until healthy
 down:               ## stop everything, by pid file, and wait until the ports are free
 	$(PY) -m stack down
 
-status:             ## Monit's summary and each app server's health
+status:             ## Monit's summary, HAProxy's rotation and each app server's health
 	$(PY) -m stack status
 
-restart:            ## restart the app servers one after the other (after a code change)
+restart:            ## restart the app servers one at a time, each drained in HAProxy first (after a code change)
 	$(PY) -m stack restart
 
-drill:              ## kill -9 appserver1 three times and time Monit's restarts (SERVICE=mariadb ...)
+drill:              ## kill -9 appserver1 three times and time Monit's restarts (SERVICE=appserver2, mariadb, haproxy, nginx)
 	$(PY) -m stack drill $(or $(SERVICE),appserver1) --times 3
 
 lint:

@@ -5,6 +5,7 @@ Secrets come from the environment or from the secrets file the launcher generate
 """
 
 import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,7 +42,8 @@ class Config:
     def from_env(cls) -> dict:
         env = _environment()
         return {
-            "INSTANCE": env.get("PIGGY_INSTANCE", "appserver1"),
+            # a container replica has no name of its own: its hostname (the container's id) names it
+            "INSTANCE": env.get("PIGGY_INSTANCE") or socket.gethostname(),
             "VERSION": env.get("PIGGY_VERSION", "1.0.0"),
             "DB_HOST": env.get("PIGGY_DB_HOST", "127.0.0.1"),
             "DB_PORT": int(env.get("PIGGY_DB_PORT", "3307")),

@@ -1,14 +1,15 @@
 """The benchmark (`make bench`): the bank against the bare limits, measured side by side in one run
 with one load tool (wrk, keep-alive connections through nginx's TLS).
 
-Targets, each behind nginx rendered from nginx/nginx.conf.j2 (the stack's own, or the same template
-with other ports), each with two backend processes:
+Targets, each behind nginx and HAProxy rendered from nginx/nginx.conf.j2 and haproxy/haproxy.cfg.j2
+(the stack's own, or the same templates with other ports), each with two backend processes:
   stack            the running stack (make up): GET /api/user and the transfer flow
                    (create, read the mTAN from the demo phone, confirm)
   app metrics on   two more app servers (python -m app) on the stack's database
   app metrics off  the same with PIGGY_METRICS=false: the cost of observability
   flask baseline   a minimal Flask app answering a fixed JSON body (load/baseline.py): the framework's limit
   bare wsgi        a bare gevent WSGI callable answering the same bytes: the server's limit
+  bare wsgi, no haproxy   the same with nginx straight to one backend: what the HAProxy hop costs
 All are served the same way (gevent WSGIServer, TCP_NODELAY). The runs are interleaved over
 --rounds rounds; medians are reported. Also: each app server's RSS under load, the time from
 `make up` to all healthy (a throwaway stack on free ports, cold and warm), and kill -9 until
@@ -41,7 +42,7 @@ import psutil
 import requests
 import urllib3
 
-from stack import drill, render, tls
+from stack import drill, haproxy, render, tls
 from stack.control import http_ok, port_open
 from stack.settings import ROOT, Stack
 
@@ -138,15 +139,19 @@ def http() -> requests.Session:
 # --- the side-by-side targets ------------------------------------------------------------------------
 
 class Target:
-    """Two backend processes behind an nginx rendered from the stack's template, on free ports."""
+    """Two backend processes behind nginx and HAProxy rendered from the stack's templates, on free
+    ports; with via_haproxy=False, nginx sends everything straight to the first backend instead."""
 
-    def __init__(self, name: str, workdir: Path, stack: Stack, secrets: dict, backend: list[str], env: dict):
-        self.name, self.stack_of_record, self.secrets = name, stack, secrets
-        self.dir = workdir / name.replace(" ", "-")
-        ports = {**stack.ports, "https": free_port(), "app1": free_port(), "app2": free_port()}
+    def __init__(self, name: str, workdir: Path, stack: Stack, secrets: dict, backend: list[str], env: dict,
+                 via_haproxy: bool = True):
+        self.name, self.stack_of_record, self.secrets, self.via_haproxy = name, stack, secrets, via_haproxy
+        self.dir = workdir / name.replace(" ", "-").replace(",", "")
+        ports = {name: port for name, port in stack.ports.items() if not re.fullmatch(r"app\d+", name)}
+        ports.update({"https": free_port(), "haproxy": free_port(), "haproxy_stats": free_port(),
+                      "app1": free_port(), "app2": free_port()})
         self.stack = Stack(run=self.dir, ports=ports, env=stack.env)
         self.backend, self.env = backend, env
-        self.processes: list[subprocess.Popen] = []
+        self.processes: list[subprocess.Popen] = []  # the two backends, HAProxy (if any), nginx
 
     @property
     def https(self) -> int:
@@ -156,12 +161,18 @@ class Target:
         return [p.pid for p in self.processes[:2]]
 
     def start(self) -> None:
-        for d in (self.stack.conf, self.stack.logs / "nginx", self.stack.pids, self.dir / "nginx", self.dir / "www"):
+        for d in (self.stack.conf, self.stack.logs / "nginx", self.stack.pids, self.dir / "nginx", self.dir / "www",
+                  self.stack.haproxy_socket.parent):
             d.mkdir(parents=True, exist_ok=True)
         tls.ensure_certificate(self.stack.tls)
         context = render.native_context(self.stack, self.secrets)
+        templates = render.environment()
+        haproxy_conf = self.stack.conf / "haproxy.cfg"
+        haproxy_conf.write_text(templates.get_template(render.TEMPLATES["haproxy.cfg"]).render(**context))
+        if not self.via_haproxy:  # nginx's upstream is the first backend itself
+            context = {**context, "ports": {**context["ports"], "haproxy": self.stack.ports["app1"]}}
         conf = self.stack.conf / "nginx.conf"
-        conf.write_text(render.environment().get_template(render.TEMPLATES["nginx.conf"]).render(**context))
+        conf.write_text(templates.get_template(render.TEMPLATES["nginx.conf"]).render(**context))
         for index, server in enumerate(self.stack.app_servers, start=1):
             log = (self.stack.logs / f"{server.name}.log").open("ab")
             env = {**os.environ, **self.env, "PIGGY_INSTANCE": f"bench-{index}", "PIGGY_PORT": str(server.port),
@@ -171,10 +182,25 @@ class Target:
                                                    stdin=subprocess.DEVNULL, cwd=ROOT))
         for server in self.stack.app_servers:
             wait_until(lambda p=server.port: port_open(p), 60, f"{self.name} backend on {server.port}")
+        if self.via_haproxy:
+            self.processes.append(subprocess.Popen(["haproxy", "-f", str(haproxy_conf), "-db"],
+                                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                                   stderr=subprocess.DEVNULL))
+            names = {s.name for s in self.stack.app_servers}
+            wait_until(lambda: self._in_rotation() == names, 30, f"{self.name} haproxy")
         self.processes.append(subprocess.Popen(["nginx", "-p", str(self.dir / "nginx"), "-c", str(conf)],
                                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                                stderr=subprocess.DEVNULL))
         wait_until(lambda: http_ok(f"https://127.0.0.1:{self.https}/healthz", timeout=1), 20, f"{self.name} nginx")
+
+    def _in_rotation(self) -> set[str]:
+        try:
+            return haproxy.in_rotation(self.stack)
+        except OSError:
+            return set()
+
+    def haproxy_pids(self) -> list[int]:
+        return [p.pid for p in self.processes[2:-1]]
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -355,7 +381,8 @@ def run(args) -> dict:
     from load import customers
 
     stack = Stack.from_env()
-    if not stack.monitrc.exists() or not all(drill.healthy(stack, s) for s in ("appserver1", "appserver2", "mariadb")):
+    if not stack.monitrc.exists() or not all(drill.healthy(stack, s) for s in (
+            *(server.name for server in stack.app_servers), "mariadb")):
         raise SystemExit(f"The stack in {stack.run} is not up and healthy: start it with `make up` "
                          "(or set PIGGY_RUN_DIR / PIGGY_PORT_OFFSET).")
     if not shutil.which("wrk"):
@@ -386,9 +413,13 @@ def run(args) -> dict:
         Target("app metrics off", work, stack, secrets, [python, "-m", "app"], {**app_env, "PIGGY_METRICS": "false"}),
         Target("flask baseline", work, stack, secrets, [python, "-m", "load.baseline", "flask", "{port}"], {}),
         Target("bare wsgi", work, stack, secrets, [python, "-m", "load.baseline", "wsgi", "{port}"], {}),
+        Target("bare wsgi, no haproxy", work, stack, secrets, [python, "-m", "load.baseline", "wsgi", "{port}"], {},
+               via_haproxy=False),
     ]
+    hop_targets = [t for t in targets if t.name.startswith("bare wsgi")]  # also one connection: latency alone
     measured: dict[str, list[dict]] = {name: [] for name in
-                                       ["stack GET /api/user", "stack transfer flow", *[t.name for t in targets]]}
+                                       ["stack GET /api/user", "stack transfer flow", *[t.name for t in targets],
+                                        *[f"{t.name} (1 connection)" for t in hop_targets]]}
     rss: dict[str, int] = {}
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "stack": str(stack.run),
               "settings": {"seconds": args.seconds, "rounds": args.rounds, "threads": args.threads,
@@ -398,10 +429,12 @@ def run(args) -> dict:
 
     def stack_cpu():
         return {"app servers": [drill.current_pid(stack, s.name) for s in stack.app_servers],
-                "nginx": [drill.current_pid(stack, "nginx")], "mariadb": [drill.current_pid(stack, "mariadb")]}
+                "nginx": [drill.current_pid(stack, "nginx")], "haproxy": [drill.current_pid(stack, "haproxy")],
+                "mariadb": [drill.current_pid(stack, "mariadb")]}
 
     def target_cpu(target):
-        groups = {"app servers": target.backend_pids(), "nginx": [target.processes[-1].pid]}
+        groups = {"app servers": target.backend_pids(), "nginx": [target.processes[-1].pid],
+                  "haproxy": target.haproxy_pids()}
         if "app" in target.name:
             groups["mariadb"] = [drill.current_pid(stack, "mariadb")]
         return lambda: groups
@@ -439,6 +472,11 @@ def run(args) -> dict:
                 print(f"  round {round_number}: {target.name:<24} {result['rps']:8.1f} req/s  "
                       f"p99 {result['p99_ms']:6.1f} ms  errors {result['errors']}  load {result['load_before']}",
                       flush=True)
+            for target in hop_targets:
+                result = wrk(target.https, "/api/user", args.seconds, 1, 1, user_lua, token, target_cpu(target))
+                measured[f"{target.name} (1 connection)"].append(result)
+                print(f"  round {round_number}: {target.name + ', 1 connection':<24} p50 {result['p50_ms']:6.2f} ms  "
+                      f"p99 {result['p99_ms']:6.2f} ms", flush=True)
     finally:
         for target in targets:
             target.stop()
@@ -461,6 +499,7 @@ def run(args) -> dict:
         "metrics_cost_cpu": round(1 - summary["app metrics off"]["cpu_ms_per_request"]["app servers"]
                                   / summary["app metrics on"]["cpu_ms_per_request"]["app servers"], 3),
         "rss_mb_under_load": {name: round(value / 2**20, 1) for name, value in sorted(rss.items())},
+        "haproxy_hop": haproxy_hop(summary),
     })
     from load import ledger
 
@@ -481,6 +520,20 @@ def run(args) -> dict:
     report["load_average_at_end"] = os.getloadavg()
     report["targets"] = evaluate(report)
     return report
+
+
+def haproxy_hop(summary: dict) -> dict:
+    """What the nginx -> HAProxy hop costs a request: the same bare WSGI backend with and without it,
+    on one connection (the latency it adds, nothing queued) and at the benchmark's concurrency, and
+    HAProxy's own CPU time per request."""
+    via, direct = summary["bare wsgi"], summary["bare wsgi, no haproxy"]
+    via_1, direct_1 = summary["bare wsgi (1 connection)"], summary["bare wsgi, no haproxy (1 connection)"]
+    return {"p50_ms_added": round(via_1["p50_ms"] - direct_1["p50_ms"], 3),
+            "p99_ms_added": round(via_1["p99_ms"] - direct_1["p99_ms"], 3),
+            "p50_ms_via": via_1["p50_ms"], "p50_ms_direct": direct_1["p50_ms"],
+            "rps_via": via["rps"], "rps_direct": direct["rps"],
+            "haproxy_cpu_ms_per_request": via["cpu_ms_per_request"].get("haproxy"),
+            "stack_haproxy_cpu_ms_per_request": summary["stack GET /api/user"]["cpu_ms_per_request"].get("haproxy")}
 
 
 def measure_round_trips(stack: Stack, token: str, recipient_iban: str) -> dict:

@@ -26,9 +26,10 @@ one run (the app against its baselines, metrics on against off) are more stable 
 throughput.
 """
 
-BENCH_ORDER = ["bare wsgi", "flask baseline", "app metrics off", "app metrics on", "stack GET /api/user",
-               "stack transfer flow"]
-COLOURS = {"bare wsgi": "#9aa0a6", "flask baseline": "#7c8ea6", "app metrics off": "#6aa6d8",
+BENCH_ORDER = ["bare wsgi, no haproxy", "bare wsgi", "flask baseline", "app metrics off", "app metrics on",
+               "stack GET /api/user", "stack transfer flow"]
+COLOURS = {"bare wsgi, no haproxy": "#c4c7cb", "bare wsgi": "#9aa0a6", "flask baseline": "#7c8ea6",
+           "app metrics off": "#6aa6d8",
            "app metrics on": "#3b6fd1", "stack GET /api/user": "#2e9d5b", "stack transfer flow": "#f0a020"}
 
 
@@ -122,7 +123,7 @@ def bench_markdown(report: dict, image: str) -> str:
         lines.append(f"| {label} | {r['rps']:,.0f} ({r['rps_min']:,.0f}–{r['rps_max']:,.0f}) | {_fmt(r['p50_ms'])} "
                      f"| {_fmt(r['p95_ms'])} | {_fmt(r['p99_ms'])} | {_fmt(r['max_ms'], 0)} | {r['errors']:.0f} "
                      f"| {_fmt(r.get('rss_mb'))} |")
-    groups = ["app servers", "nginx", "mariadb", "wrk"]
+    groups = ["app servers", "nginx", "haproxy", "mariadb", "wrk"]
     lines += ["", "CPU time per request, by process (median of rounds; ms): where the time goes.", "",
               "| target | " + " | ".join(groups) + " | total |", "|---|" + "---:|" * (len(groups) + 1)]
     for name in BENCH_ORDER:
@@ -144,12 +145,14 @@ def bench_markdown(report: dict, image: str) -> str:
                          f"| {c['com_commit']:.2f} | {c['com_rollback']:.2f} | {c['connections']:.2f} |")
     startup = report.get("startup") or {}
     restarts = report["restarts"]
+    hop = report["haproxy_hop"]
     lines += [
         "",
-        "The app rows run two app servers of their own (python -m app) behind an nginx rendered from the same "
-        "template, on the stack's database; the baselines are load/baseline.py, served the same way "
-        "(gevent WSGIServer, TCP_NODELAY), behind the same nginx config. Every target answers the same "
-        "GET /api/user request with a body of the same shape.",
+        "The app rows run two app servers of their own (python -m app) behind an nginx and a HAProxy rendered "
+        "from the same templates, on the stack's database; the baselines are load/baseline.py, served the same "
+        "way (gevent WSGIServer, TCP_NODELAY), behind the same nginx and HAProxy configs (\"no haproxy\": nginx "
+        "straight to one backend). Every target answers the same GET /api/user request with a body of the same "
+        "shape.",
         "",
         f"- GET /api/user through nginx: **{report['ratio_to_flask'] * 100:.0f} %** (ratio "
         f"{report['ratio_to_flask']:.2f}) of the minimal Flask "
@@ -163,13 +166,21 @@ def bench_markdown(report: dict, image: str) -> str:
         "of throughput, from the app servers' CPU time per request (they are CPU-bound, so throughput goes with "
         f"1/CPU per request); wrk's throughput ratio in the same run says {report['metrics_cost'] * 100:.1f} %, "
         "within the noise of this shared machine.",
+        "- The nginx → HAProxy hop, the bare WSGI backend with it and without it: on one connection p50 "
+        f"{hop['p50_ms_via']:.2f} against {hop['p50_ms_direct']:.2f} ms (**{hop['p50_ms_added']:+.2f} ms** per "
+        f"request; p99 {hop['p99_ms_added']:+.2f} ms); HAProxy's own CPU time "
+        f"**{_fmt(hop['haproxy_cpu_ms_per_request'], 3)} ms** per request "
+        f"({_fmt(hop['stack_haproxy_cpu_ms_per_request'], 3)} ms on the stack's GET /api/user). At the benchmark's "
+        f"concurrency {hop['rps_via']:,.0f} against {hop['rps_direct']:,.0f} req/s: with nothing to do per request, "
+        "the bare backend's throughput is bounded by the proxies' CPU on the shared cores, which the extra hop "
+        "adds to; for the bank's own requests (over 3 ms of CPU each) the hop is a few per cent.",
         "- Resident memory of the stack's app servers under load (peak): " + ", ".join(
             f"{k} {mb:.0f} MB" for k, mb in report["rss_mb_under_load"].items()) + ".",
         "- kill -9 until healthy again (stack/drill.py, idle stack): appserver1 " + ", ".join(
             f"{x:.2f}" for x in restarts["appserver1_s"]) + " s; mariadb " + ", ".join(
             f"{x:.2f}" for x in restarts["mariadb_s"]) + " s until it answers, " + ", ".join(
-            f"{x:.2f}" for x in restarts["mariadb_until_app_servers_healthy_s"]) + " s until both app servers "
-        "are healthy through it.",
+            f"{x:.2f}" for x in restarts["mariadb_until_app_servers_healthy_s"]) + " s until every app server is "
+        "healthy through it.",
     ]
     if startup:
         lines.append(f"- `make up` until everything is healthy (a throwaway stack on free ports): cold "
@@ -198,21 +209,26 @@ def failover_markdown(report: dict, image: str) -> str:
         f"Run {report['when']} against {report['host']}: {report['users']} simulated users (Locust journeys), "
         f"{report['duration_s']:.0f} s, {report['cores']} cores, "
         f"{'quick' if report['quick'] else 'full'} schedule. Requests are final answers after the client's own "
-        "retries; latency is what the user waited (sign-ins excluded). \"new pid\" is when Monit had started a new "
-        "process, \"healthy\" when its healthcheck answered 200 (for the database: when both app servers did); "
-        "\"prom 0/1\" when Prometheus showed up == 0 and 1 again (\"–\": the outage was shorter than a scrape).",
+        "retries; latency is what the user waited (sign-ins excluded; \"max all\" includes them). \"gap\" is the "
+        "longest time in which no request got an answer (for a SIGSTOP: during the hang). \"out\"/\"back\" are "
+        "the seconds until HAProxy took the app server out of rotation and put it back (its log). \"new pid\" is "
+        "when Monit had started a new process, \"healthy\" when its healthcheck answered 200 (for the database: "
+        "when every app server did); \"prom 0/1\" when Prometheus showed up == 0 and 1 again (\"–\": the outage "
+        "was shorter than a scrape); \"resent\": requests HAProxy resent to another app server.",
         "",
-        "| phase | requests | failed | client retries | p50 ms | p95 ms | p99 ms | max ms | new pid s | "
-        "healthy s | prom 0 s | prom 1 s | nginx retried |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| phase | requests | failed | client retries | p50 ms | p95 ms | p99 ms | max ms | max all ms | gap s "
+        "| out s | back s | new pid s | healthy s | prom 0 s | prom 1 s | resent |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["phases"]:
         healthy = r.get("app_servers_healthy_s", r.get("healthy_s"))
         lines.append(
             f"| {r['phase']} | {r['requests']} | {r['failures']} | {r['client_retries']} | {_fmt(r['p50_ms'])} "
-            f"| {_fmt(r['p95_ms'])} | {_fmt(r['p99_ms'], 0)} | {_fmt(r['max_ms'], 0)} | {_fmt(r.get('restarted_s'))} "
-            f"| {_fmt(healthy)} | {_fmt(r.get('prometheus_down_s'))} | {_fmt(r.get('prometheus_up_s'))} "
-            f"| {r['nginx_retried_upstream']} |")
+            f"| {_fmt(r['p95_ms'])} | {_fmt(r['p99_ms'], 0)} | {_fmt(r['max_ms'], 0)} | {_fmt(r.get('max_ms_all'), 0)} "
+            f"| {_fmt(r.get('longest_gap_s'), 2)} | {_fmt(r.get('haproxy_out_s'), 2)} "
+            f"| {_fmt(r.get('haproxy_back_s'))} "
+            f"| {_fmt(r.get('restarted_s'))} | {_fmt(healthy)} | {_fmt(r.get('prometheus_down_s'))} "
+            f"| {_fmt(r.get('prometheus_up_s'))} | {r.get('haproxy_resent', 0)} |")
     totals, book = report["totals"], report["ledger"]
     lines += [
         "",
@@ -227,12 +243,20 @@ def failover_markdown(report: dict, image: str) -> str:
                          + (f"; the slowest 503 came after {r['slowest_503_ms']:.0f} ms" if r.get("slowest_503_ms")
                             else "") + ".")
     for r in report["phases"]:
+        for server, times in r.get("rotation", {}).items():
+            lines.append(f"- {r['phase']}: HAProxy took {server} out of rotation after {_fmt(times['out_s'], 2)} s "
+                         f"and put it back after {_fmt(times['back_s'])} s; it resent {r['haproxy_resent']} requests "
+                         f"to another app server ({r['haproxy_redispatched']} redispatched), cut "
+                         f"{r.get('websockets_cut', 0)} WebSockets (their clients reconnect); the longest time "
+                         f"without any answer was {_fmt(r.get('longest_gap_s'), 2)} s.")
+    for r in report["phases"]:
         if "outage_requests" in r:
             lines.append(f"- While the database was down: {r['outage_requests']} requests, {r['outage_503s']} answered "
                          f"503 database_unavailable (slowest {r['outage_slowest_503_ms']:.0f} ms), "
                          f"{r.get('outage_server_busy', 0)} 503 server_busy, the slowest answer "
                          f"of any kind took {r['outage_slowest_ms']:.0f} ms; the client retried them with the same "
-                         "Idempotency-Key.")
+                         "Idempotency-Key. App servers HAProxy took out of rotation meanwhile: "
+                         + (", ".join(r.get("taken_out_during_outage", [])) or "none") + ".")
     if report.get("bad_input"):
         b = report["bad_input"]
         lines.append(f"- Bad input: {b['sent']} requests, answered {b['statuses']}; not a 4xx: {b['problem_count']}.")
@@ -250,7 +274,7 @@ def failover_markdown(report: dict, image: str) -> str:
         or "nothing arrived") + ".")
     lines += ["", "| check | result |", "|---|:---:|"]
     for name, target in report["targets"].items():
-        lines.append(f"| target: {name} | {target['measured_s']:.2f} s, {'met' if target['met'] else '**not met**'} |")
+        lines.append(f"| target: {name} | {target['measured']}, {'met' if target['met'] else '**not met**'} |")
     for name, ok in report["checks"].items():
         lines.append(f"| {name} | {'ok' if ok else '**failed**'} |")
     lines += ["", f"![Failover timeline]({image})"]

@@ -19,7 +19,7 @@ from stack import grafana
 
 ROOT = Path(__file__).resolve().parent.parent
 # libnginx-mod-http-js: njs, with which nginx bounds the board's Prometheus queries (nginx/prometheus_read.js).
-STACK_PACKAGES = ["mariadb-server", "mariadb-client", "nginx", "libnginx-mod-http-js", "prometheus",
+STACK_PACKAGES = ["mariadb-server", "mariadb-client", "nginx", "libnginx-mod-http-js", "haproxy", "prometheus",
                   "prometheus-mysqld-exporter", "prometheus-blackbox-exporter", "prometheus-alertmanager", "monit",
                   "tini", "openssl", "ca-certificates"]
 TEST_PACKAGES = ["chromium", "docker-compose", "wrk"]

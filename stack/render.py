@@ -1,6 +1,6 @@
 """Render each component's configuration template into the run directory.
 
-The templates live in their component's folder (nginx/, monit/, prometheus/, mariadb/) and are the
+The templates live in their component's folder (nginx/, haproxy/, monit/, prometheus/, mariadb/) and are the
 single source for the native stack and the containers: only addresses and paths differ, and they
 come from the context built here.
 """
@@ -15,10 +15,11 @@ from pathlib import Path, PurePosixPath
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from stack.secrets import APP_SECRETS
-from stack.settings import DEFAULT_PORTS, ROOT, Stack, grafana_binary
+from stack.settings import DEFAULT_PORTS, ROOT, Stack, app_server_count, grafana_binary
 
 TEMPLATES = {
     "nginx.conf": "nginx/nginx.conf.j2",
+    "haproxy.cfg": "haproxy/haproxy.cfg.j2",
     "my.cnf": "mariadb/my.cnf.j2",
     "prometheus.yml": "prometheus/prometheus.yml.j2",
     "alertmanager.yml": "prometheus/alertmanager.yml.j2",
@@ -27,6 +28,8 @@ TEMPLATES = {
 }
 PRIVATE = {"monitrc", "mysqld-exporter.my.cnf"}  # Monit refuses a control file readable by others
 GRAFANA_TEMPLATE = "grafana/grafana.ini.j2"  # rendered only where a Grafana server is installed
+# Fragments of haproxy/ appended to haproxy.cfg (each with a `defaults` of its own): none yet.
+HAPROXY_SECTIONS: list[str] = []
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"  # Debian's libnginx-mod-http-js
 
 
@@ -63,6 +66,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
     run, ports = stack.run, stack.ports
     paths = {
         "nginx_pid": stack.pidfile("nginx"), "nginx_logs": stack.logs / "nginx", "nginx_temp": run / "nginx",
+        "haproxy_socket": stack.haproxy_socket,
         "tls_cert": stack.tls / "cert.pem", "tls_key": stack.tls / "key.pem", "www": run / "www",
         "db_data": stack.db_dir / "data", "db_socket": stack.db_socket, "db_pid": stack.pidfile("mariadb"),
         "db_log": stack.logfile("mariadb"), "monit_dir": run / "monit", "monit_bin": ROOT / "monit" / "bin",
@@ -76,7 +80,8 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "njs_module": NJS_MODULE,
     }
     local = "127.0.0.1"
-    hosts = dict.fromkeys(("db", "alertmanager", "alert_sink", "mysqld_exporter", "blackbox", "prometheus"), local)
+    hosts = dict.fromkeys(("db", "alertmanager", "alert_sink", "mysqld_exporter", "blackbox", "prometheus",
+                           "haproxy"), local)
     hosts["nginx"] = "localhost"
     return {
         "target": "native", "foreground": True, "listen": local, "db_bind": local,
@@ -88,6 +93,8 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "login_burst": stack.env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": paths, "hosts": hosts, "secrets": secrets, "api_routes": api_routes(),
         "app_servers": [{"name": s.name, "host": local, "port": s.port} for s in stack.app_servers],
+        "app_service": None,  # natively each app server is listed; in containers, one service of replicas
+        "haproxy_sections": HAPROXY_SECTIONS,
         "services": monit_services(stack, paths, hosts),
     }
 
@@ -118,6 +125,8 @@ def monit_services(stack: Stack, paths: dict, hosts: dict) -> list[dict]:
     http = [
         ("nginx", ports["https"], "/healthz", True,
          ["/usr/sbin/nginx", "-p", stack.run / "nginx", "-c", conf / "nginx.conf"]),
+        ("haproxy", ports["haproxy_stats"], "/healthz", False,
+         [ROOT / "monit" / "bin" / "haproxy.sh", "-f", conf / "haproxy.cfg", "-db"]),  # why a wrapper: there
         ("mysqld-exporter", ports["mysqld_exporter"], "/", False,
          ["/usr/bin/prometheus-mysqld-exporter", f"--config.my-cnf={conf / 'mysqld-exporter.my.cnf'}",
           f"--web.listen-address=127.0.0.1:{ports['mysqld_exporter']}"]),
@@ -214,12 +223,16 @@ GRAFANA_UID = 472     # user `grafana` of the grafana/grafana image
 # The compose service names that stand in for the native hosts (all 127.0.0.1 natively).
 COMPOSE_HOSTS = {"db": "db", "alertmanager": "alertmanager", "alert_sink": "alert-sink",
                  "mysqld_exporter": "mysqld-exporter", "blackbox": "blackbox-exporter", "prometheus": "prometheus",
-                 "nginx": "nginx"}
+                 "nginx": "nginx", "haproxy": "haproxy"}
+# The compose service of the app servers: PIGGY_APP_SERVERS replicas of it (deploy.replicas), each
+# on the same port in its own container, all found by this one name in Docker's DNS.
+COMPOSE_APP_SERVICE = "appserver"
 # Containers whose main process is Monit (under tini), and the Monit services each one supervises.
-MONIT_CONTAINERS = {"appserver1": ("appserver1",), "appserver2": ("appserver2",), "db": ("mariadb",)}
+MONIT_CONTAINERS = {COMPOSE_APP_SERVICE: (COMPOSE_APP_SERVICE,), "db": ("mariadb",)}
 # Where each native config file goes in the `config` volume (the monitrc goes to each Monit container).
 COMPOSE_OUTPUTS = {
-    "nginx.conf": "nginx/nginx.conf", "my.cnf": "db/my.cnf", "prometheus.yml": "prometheus/prometheus.yml",
+    "nginx.conf": "nginx/nginx.conf", "haproxy.cfg": "haproxy/haproxy.cfg", "my.cnf": "db/my.cnf",
+    "prometheus.yml": "prometheus/prometheus.yml",
     "alertmanager.yml": "alertmanager/alertmanager.yml", "mysqld-exporter.my.cnf": "mysqld-exporter/my.cnf",
     "monitrc": "{container}/monitrc",
 }
@@ -231,7 +244,7 @@ COMPOSE_APP_SECRETS = "app/secrets.env"
 COMPOSE_GRAFANA_PASSWORD = "grafana/admin-password"
 # Files readable only by the one user that needs them (Monit insists on owning its control file).
 COMPOSE_OWNERS = {"db/monitrc": (MYSQL_UID, 0o600), "db/init.sql": (MYSQL_UID, 0o400),
-                  "appserver1/monitrc": (APP_UID, 0o600), "appserver2/monitrc": (APP_UID, 0o600),
+                  f"{COMPOSE_APP_SERVICE}/monitrc": (APP_UID, 0o600),
                   "mysqld-exporter/my.cnf": (EXPORTER_UID, 0o400), COMPOSE_GRAFANA_INI: (GRAFANA_UID, 0o400),
                   COMPOSE_APP_SECRETS: (APP_UID, 0o400), COMPOSE_GRAFANA_PASSWORD: (GRAFANA_UID, 0o400)}
 
@@ -239,6 +252,7 @@ COMPOSE_OWNERS = {"db/monitrc": (MYSQL_UID, 0o600), "db/init.sql": (MYSQL_UID, 0
 def compose_paths() -> dict:
     return {
         "nginx_pid": PurePosixPath("/run/nginx.pid"), "nginx_logs": PurePosixPath("/var/log/nginx"),
+        "haproxy_socket": PurePosixPath("/var/lib/haproxy/admin.sock"),  # the haproxy image's own directory
         "nginx_temp": PurePosixPath("/var/cache/nginx"), "tls_cert": COMPOSE_TLS / "cert.pem",
         "tls_key": COMPOSE_TLS / "key.pem", "www": PurePosixPath("/usr/share/piggybank/www"),
         "db_data": PurePosixPath("/var/lib/mysql"), "db_socket": PurePosixPath("/run/mysqld/mysqld.sock"),
@@ -264,36 +278,37 @@ def compose_pidfile(name: str) -> PurePosixPath:
     return compose_paths()["db_pid"] if name == "mariadb" else COMPOSE_STATE / "pids" / f"{name}.pid"
 
 
-def compose_services(ports: dict[str, int], app_servers: list[dict]) -> list[dict]:
+def compose_services(ports: dict[str, int]) -> list[dict]:
     """The Monit services of the containers, in the shapes of `monit_services`."""
-    services = [{
+    name, port = COMPOSE_APP_SERVICE, ports["app"]
+    return [{
         # The db container runs as `mysql` throughout, so mariadbd needs no --user. The init file holds
         # stack.database.user_statements: MariaDB applies it at every start, before it takes clients.
         "name": "mariadb", "template": "mariadb.j2", "pidfile": compose_pidfile("mariadb"), "host": "127.0.0.1",
         "port": ports["db"],
         "start": _container_start("mariadb", "/usr/sbin/mariadbd", f"--defaults-file={COMPOSE_CONF / 'db' / 'my.cnf'}",
                                   f"--init-file={COMPOSE_CONF / 'db' / 'init.sql'}"),
+    }, {
+        # Each replica's app server. Not `mode manual` as natively: compose starts these only after the
+        # `migrate` service succeeded. No PIGGY_INSTANCE: a replica is named by its hostname. The
+        # secrets come from their file in the `config` volume.
+        "name": name, "template": "appserver.j2", "pidfile": compose_pidfile(name), "host": "127.0.0.1",
+        "port": port, "manual": False,
+        "start": _container_start(name, "/usr/bin/env", f"PIGGY_PORT={port}", "PIGGY_BIND=0.0.0.0",
+                                  f"PIGGY_DB_HOST={COMPOSE_HOSTS['db']}", f"PIGGY_DB_PORT={ports['db']}",
+                                  f"PIGGY_SECRETS_FILE={COMPOSE_CONF / COMPOSE_APP_SECRETS}",
+                                  f"PYTHONPATH={COMPOSE_ROOT}", COMPOSE_PYTHON, "-m", "app"),
     }]
-    for server in app_servers:
-        services.append({
-            # Not `mode manual` as natively: compose starts these only after the `migrate` service succeeded.
-            "name": server["name"], "template": "appserver.j2", "pidfile": compose_pidfile(server["name"]),
-            "host": "127.0.0.1", "port": server["port"], "manual": False,
-            "start": _container_start(server["name"], "/usr/bin/env", f"PIGGY_INSTANCE={server['name']}",
-                                      f"PIGGY_PORT={server['port']}", "PIGGY_BIND=0.0.0.0",
-                                      f"PIGGY_DB_HOST={COMPOSE_HOSTS['db']}", f"PIGGY_DB_PORT={ports['db']}",
-                                      f"PIGGY_SECRETS_FILE={COMPOSE_CONF / COMPOSE_APP_SECRETS}",
-                                      f"PYTHONPATH={COMPOSE_ROOT}", COMPOSE_PYTHON, "-m", "app"),
-        })
-    return services
 
 
 def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) -> dict:
-    """The context for the containers: every key of `native_context`, with container addresses and paths."""
+    """The context for the containers: every key of `native_context`, with container addresses and paths.
+    PIGGY_APP_SERVERS in `env` (the `config` service's environment) is the number of replicas."""
     env = {} if env is None else env
     ports = dict(DEFAULT_PORTS)
-    app_servers = [{"name": "appserver1", "host": "appserver1", "port": ports["app1"]},
-                   {"name": "appserver2", "host": "appserver2", "port": ports["app2"]}]
+    service = {"host": COMPOSE_APP_SERVICE, "port": ports["app"]}
+    # HAProxy's slots for the replicas (server-template names them appserver1 ...)
+    app_servers = [{"name": f"appserver{i}", **service} for i in range(1, app_server_count(env) + 1)]
     return {
         "target": "compose", "foreground": True, "listen": "0.0.0.0", "db_bind": "0.0.0.0",
         "nginx_user": "nginx",  # the nginx image's unprivileged user; its master runs as root
@@ -301,7 +316,8 @@ def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) 
         "board": False,  # Grafana has its own container on the Grafana port
         "login_rate": env.get("PIGGY_LOGIN_RATE", "10r/s"), "login_burst": env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": compose_paths(), "hosts": dict(COMPOSE_HOSTS), "secrets": secrets,
-        "api_routes": api_routes(), "app_servers": app_servers, "services": compose_services(ports, app_servers),
+        "api_routes": api_routes(), "app_servers": app_servers, "app_service": service,
+        "haproxy_sections": HAPROXY_SECTIONS, "services": compose_services(ports),
     }
 
 

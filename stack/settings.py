@@ -1,7 +1,9 @@
-"""Where the stack lives and which ports it uses, from the environment.
+"""Where the stack lives, how many app servers it runs and which ports it uses, from the environment.
 
 Every port has a default and its own variable; PIGGY_PORT_OFFSET shifts all defaults at once
-(the tests use it to run a second stack beside a running `make up`).
+(the tests use it to run a second stack beside a running `make up`). PIGGY_APP_SERVERS (default 2)
+is how many app servers run: appserver1 listens on PIGGY_APP_PORT (8001), each next one on the
+next port (appserver2 on 8002, ...).
 """
 
 import os
@@ -12,9 +14,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_PORTS = {
-    "https": 8080, "app1": 8001, "app2": 8002, "db": 3307, "prometheus": 9090, "alertmanager": 9093,
-    "alert_sink": 9095, "mysqld_exporter": 9104, "blackbox": 9115, "monit": 2812, "grafana": 5000,
+    "https": 8080, "haproxy": 8000, "haproxy_stats": 8404, "app": 8001, "db": 3307, "prometheus": 9090,
+    "alertmanager": 9093, "alert_sink": 9095, "mysqld_exporter": 9104, "blackbox": 9115, "monit": 2812,
+    "grafana": 5000,
 }
+DEFAULT_APP_SERVERS = 2  # as the original
+MAX_APP_SERVERS = 20
 
 
 def grafana_off(env) -> bool:
@@ -35,10 +40,23 @@ class AppServer:
     port: int
 
 
+def app_server_count(env: dict[str, str]) -> int:
+    """PIGGY_APP_SERVERS, checked: a clear error rather than a stack that half starts."""
+    raw = env.get("PIGGY_APP_SERVERS", str(DEFAULT_APP_SERVERS))
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_APP_SERVERS:
+        raise ValueError(f"PIGGY_APP_SERVERS={raw!r}: a whole number from 1 to {MAX_APP_SERVERS}")
+    return int(raw)
+
+
+def app_ports(first: int, count: int) -> dict[str, int]:
+    """The one port scheme of the app servers: appserver<i> on first + i - 1, as "app<i>"."""
+    return {f"app{i}": first + i - 1 for i in range(1, count + 1)}
+
+
 @dataclass(frozen=True)
 class Stack:
     run: Path
-    ports: dict[str, int]
+    ports: dict[str, int]  # DEFAULT_PORTS' names, and "app1" ... "app<N>" for the app servers
     root: Path = ROOT
     env: dict[str, str] = field(default_factory=dict)
 
@@ -48,12 +66,19 @@ class Stack:
         offset = int(env.get("PIGGY_PORT_OFFSET", "0"))
         ports = {name: int(env.get(f"PIGGY_{name.upper()}_PORT", default + offset))
                  for name, default in DEFAULT_PORTS.items()}
+        ports.update(app_ports(ports["app"], app_server_count(env)))
+        named = {name: port for name, port in ports.items() if name != "app"}  # "app" is app1's port
+        clashes = {name: port for name, port in named.items() if list(named.values()).count(port) > 1}
+        if clashes:
+            raise ValueError(f"ports used twice: {clashes} (PIGGY_APP_SERVERS and PIGGY_APP_PORT "
+                             "put the app servers on consecutive ports)")
         run = Path(env.get("PIGGY_RUN_DIR", ROOT / "run")).resolve()
         return cls(run=run, ports=ports, env=env)
 
     @property
     def app_servers(self) -> list[AppServer]:
-        return [AppServer("appserver1", self.ports["app1"]), AppServer("appserver2", self.ports["app2"])]
+        count = sum(1 for name in self.ports if name.startswith("app") and name[3:].isdigit())
+        return [AppServer(f"appserver{i}", self.ports[f"app{i}"]) for i in range(1, count + 1)]
 
     @property
     def python(self) -> Path:
@@ -87,6 +112,10 @@ class Stack:
     @property
     def tls(self) -> Path:
         return self.run / "tls"
+
+    @property
+    def haproxy_socket(self) -> Path:
+        return self.run / "haproxy" / "admin.sock"
 
     @property
     def monitrc(self) -> Path:

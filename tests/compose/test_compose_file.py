@@ -29,12 +29,18 @@ from tests.compose.conftest import (
     tool,
 )
 
-# Each native component (a Monit service of stack/render.py) and the compose service that runs it.
+# Each native component (a Monit service of stack/render.py) and the compose service that runs it;
+# every native app server (appserver1 ... appserver<N>) is a replica of the one app server service.
 NATIVE_TO_COMPOSE = {
-    "mariadb": "db", "appserver1": "appserver1", "appserver2": "appserver2", "nginx": "nginx",
+    "mariadb": "db", "nginx": "nginx", "haproxy": "haproxy",
     "mysqld-exporter": "mysqld-exporter", "blackbox-exporter": "blackbox-exporter", "alert-sink": "alert-sink",
     "alertmanager": "alertmanager", "prometheus": "prometheus", "grafana": "grafana",
 }
+APP = render.COMPOSE_APP_SERVICE
+
+
+def compose_service_of(native_name: str) -> str:
+    return APP if re.fullmatch(r"appserver\d+", native_name) else NATIVE_TO_COMPOSE[native_name]
 # Compose services that are steps rather than processes natively.
 STEPS = {
     "config": "`make up` renders the configs and makes the certificate (stack/control.py up)",
@@ -46,7 +52,8 @@ PUBLISHED = {"nginx": [(None, 8080, 8080)], "grafana": [(None, 5000, 5000)],
              "prometheus": [("127.0.0.1", 9090, 9090)]}
 # Flags whose values are container paths or addresses; every other flag must match the native one.
 PLACE_FLAGS = {"--config.file", "--storage.tsdb.path", "--storage.path", "--web.listen-address", "--config.my-cnf"}
-OPTIONAL_VARIABLES = {"PIGGY_LOGIN_RATE", "PIGGY_LOGIN_BURST", "LOAD_USERS", "LOAD_SPAWN_RATE", "LOAD_RUN_TIME"}
+OPTIONAL_VARIABLES = {"PIGGY_LOGIN_RATE", "PIGGY_LOGIN_BURST", "PIGGY_APP_SERVERS", "LOAD_USERS", "LOAD_SPAWN_RATE",
+                      "LOAD_RUN_TIME"}
 
 
 def native_services() -> dict[str, dict]:
@@ -112,17 +119,38 @@ def test_docker_compose_config_passes_with_no_env_and_a_clean_environment(tmp_pa
 
 def test_every_native_component_has_its_service_and_vice_versa(services):
     native = set(native_services()) | {"grafana"}  # Monit runs Grafana natively only where it is installed
-    assert native == set(NATIVE_TO_COMPOSE), "a native component without a compose service (or a stale mapping)"
-    assert set(services) == set(NATIVE_TO_COMPOSE.values()) | set(STEPS), \
-        f"compose services without a native counterpart: {set(services) - set(NATIVE_TO_COMPOSE.values()) - set(STEPS)}"
+    assert {compose_service_of(name) for name in native} == set(NATIVE_TO_COMPOSE.values()) | {APP}, \
+        "a native component without a compose service (or a stale mapping)"
+    expected = set(NATIVE_TO_COMPOSE.values()) | {APP} | set(STEPS)
+    assert set(services) == expected, f"compose services without a native counterpart: {set(services) - expected}"
+
+
+def test_the_number_of_app_servers_is_one_setting(env_file, tmp_path):
+    """PIGGY_APP_SERVERS (default 2) is the app server service's replicas and what the `config`
+    service renders HAProxy's slots and Prometheus' discovery for."""
+    for count in ("2", "3"):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PIGGY_")}
+        if count != "2":
+            env["PIGGY_APP_SERVERS"] = count
+        done = run(tool("docker-compose"), "-f", COMPOSE_FILE, "--env-file", env_file, "config", cwd=ROOT, env=env)
+        resolved = yaml.safe_load(done.stdout)["services"]
+        assert resolved[APP]["deploy"]["replicas"] == int(count)
+        assert resolved["config"]["environment"]["PIGGY_APP_SERVERS"] == count
+        files = render.compose_files({name: "x" for name in stack_secrets.NAMES},
+                                     {"PIGGY_APP_SERVERS": resolved["config"]["environment"]["PIGGY_APP_SERVERS"]})
+        assert f"server-template appserver 1-{count} {APP}:8001\n" in files["haproxy/haproxy.cfg"]
+        assert f"server-template fallback-appserver 1-{count} {APP}:8001 backup" in files["haproxy/haproxy.cfg"]
+        assert f"- names: ['{APP}']" in files["prometheus/prometheus.yml"]
 
 
 def test_monit_is_the_main_process_where_it_supervises(services):
     """Monit itself: the main process of each container whose programs it supervises natively."""
     native = native_services()
     for container, monitored in render.MONIT_CONTAINERS.items():
-        assert set(monitored) <= set(native)
-        assert {NATIVE_TO_COMPOSE[name] for name in monitored} == {container}
+        assert container in services
+        if container != APP:  # the app server replicas' Monit service is named after their service
+            assert set(monitored) <= set(native)
+            assert {compose_service_of(name) for name in monitored} == {container}
         command = services[container].get("command") or []
         if container == "db":  # its entrypoint makes the data directory, then execs supervise.sh
             text = (ROOT / "docker" / "db" / "entrypoint.sh").read_text()
@@ -136,9 +164,8 @@ def test_monit_is_the_main_process_where_it_supervises(services):
 def test_the_app_servers_listen_where_nginx_and_prometheus_look(services):
     context = render.compose_context({name: "x" for name in stack_secrets.NAMES})
     for server in context["app_servers"]:
-        assert server["host"] in services
-        assert f"http://127.0.0.1:{server['port']}/api/healthcheck" in " ".join(
-            services[server["host"]]["healthcheck"]["test"])
+        assert server["host"] == APP and server["port"] == context["app_service"]["port"]
+        assert f"http://127.0.0.1:{server['port']}/api/liveness" in " ".join(services[APP]["healthcheck"]["test"])
     for host in context["hosts"].values():
         assert host in services, f"{host} is a host in the rendered configs but no compose service"
 
@@ -208,9 +235,9 @@ def test_depends_on_orders_the_start(services):
             expected = completed if dependency in STEPS else healthy
             assert spec["condition"] == expected, f"{name} -> {dependency}: {spec['condition']}"
     assert condition("migrate", "db") == healthy
-    for app in ("appserver1", "appserver2"):
-        assert condition(app, "migrate") == completed
-        assert condition("nginx", app) == healthy
+    assert condition(APP, "migrate") == completed
+    assert condition("haproxy", APP) == healthy
+    assert condition("nginx", "haproxy") == healthy
     assert condition("mysqld-exporter", "db") == healthy
     assert condition("grafana", "prometheus") == healthy
     assert condition("locust", "nginx") == healthy

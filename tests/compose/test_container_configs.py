@@ -1,7 +1,7 @@
 """The containers' configs are the native templates rendered with other addresses and paths.
 
 Both are rendered here and compared after masking exactly the context values that differ by
-design; then the container configs are checked by the tools (nginx -t, monit -t, promtool, amtool)
+design; then the container configs are checked by the tools (nginx -t, haproxy -c, monit -t, promtool, amtool)
 at their container paths (tests/compose/containerfs.py).
 """
 
@@ -47,7 +47,9 @@ def addresses(*contexts) -> set[str]:
     found = {"127.0.0.1", "localhost", "0.0.0.0"}
     for context in contexts:
         found |= set(context["hosts"].values()) | {context["listen"], context["db_bind"]}
-        found |= {server["host"] for server in context["app_servers"]}
+        # (the app server service's name is the name of a Monit service too; where it is an address,
+        # mask_app_server_lists covers it)
+        found |= {server["host"] for server in context["app_servers"]} - {render.COMPOSE_APP_SERVICE}
     return found
 
 
@@ -63,10 +65,24 @@ def mask(text: str, context: dict, address_tokens: set[str]) -> str:
     for service in context["services"]:
         text = text.replace(str(service["pidfile"]), f"<pidfile_{service['name']}>")
     text = re.sub(r"(?m)^user \S+;\n", "", text)
+    text = text.replace(" resolvers docker resolve-opts prevent-dup-ip init-addr last,libc,none", "")  # Docker's DNS
+    text = re.sub(r"(?m)^resolvers docker\n(?:    .*\n)*", "", text)
     text = re.sub(r"(?m)^.*(resolver|Container addresses change).*\n\n?", "", text).replace(" resolve;", ";")
     text = re.sub(r"(?m)^    mode manual$\n?", "", text)
+    text = mask_app_server_lists(text)
     tokens = "|".join(re.escape(t) for t in sorted(address_tokens, key=len, reverse=True))
     return re.sub(rf"(?<![\w.-])({tokens})(?![\w-])", "<addr>", text)
+
+
+def mask_app_server_lists(text: str) -> str:
+    """Where the app servers are listed, by design the other difference: natively each one by name
+    and port, in containers the replicas of one service found through Docker's DNS (HAProxy's
+    server-template, Prometheus' dns_sd_configs)."""
+    text = re.sub(r"(?m)^    server(?:-template)? (fallback-|)appserver\S* .*\n(?:    server \1appserver.*\n)*",
+                  lambda m: f"    <app servers{' fallback' if m.group(1) else ''}>\n", text)
+    # a Prometheus job's targets: from its static_configs or dns_sd_configs up to relabel_configs or the next job
+    return re.sub(r"(?ms)^    (?:static|dns_sd)_configs:.*?(?=^  - job_name|^    metric_relabel_configs|\Z)",
+                  lambda m: "    <targets>\n\n" if "appserver" in m.group(0) else m.group(0), text)
 
 
 def monit_blocks(text: str) -> tuple[str, dict[str, str]]:
@@ -108,22 +124,31 @@ def test_container_configs_equal_the_native_ones_but_for_addresses_and_paths(nat
         assert header == native_header, f"{container}/monitrc: the header differs from the native one"
         assert set(blocks) == set(names)
         for name in names:
-            assert blocks[name] == native_blocks[name], f"{container}/monitrc: {name} differs from the native check"
+            # each replica's app server is checked as natively appserver1 is, under the service's name
+            native_name = "appserver1" if name == render.COMPOSE_APP_SERVICE else name
+            theirs = native_blocks[native_name].replace(f"<start_{native_name}>", f"<start_{name}>").replace(
+                f"<pidfile_{native_name}>", f"<pidfile_{name}>").replace(f"# {native_name}:", f"# {name}:").replace(
+                f"check process {native_name} ", f"check process {name} ")
+            assert blocks[name] == theirs, f"{container}/monitrc: {name} differs from the native check"
 
 
 def test_the_containers_use_their_own_addresses(containers):
     _, files = containers
     nginx = files["nginx/nginx.conf"]
-    assert "server appserver1:8001 " in nginx and "server appserver2:8002 " in nginx
+    assert "server haproxy:8000 max_fails=0 resolve;" in nginx
     assert "listen 0.0.0.0:8080 ssl" in nginx and "user nginx;" in nginx
+    haproxy = files["haproxy/haproxy.cfg"]
+    assert "server-template appserver 1-2 appserver:8001\n" in haproxy  # PIGGY_APP_SERVERS' default
+    assert "bind 0.0.0.0:8000\n" in haproxy and "nameserver dns 127.0.0.11:53" in haproxy
     assert "js_import" not in nginx and ":5000" not in nginx  # Grafana has the Grafana port in containers
     prometheus = files["prometheus/prometheus.yml"]
-    for target in ("appserver1:8001", "appserver2:8002", "mysqld-exporter:9104", "alertmanager:9093",
-                   "https://nginx:8080/api/healthcheck", "blackbox-exporter:9115"):
+    for target in ("- names: ['appserver']", "mysqld-exporter:9104", "alertmanager:9093",
+                   "https://nginx:8080/api/healthcheck", "blackbox-exporter:9115", "haproxy:8404"):
         assert target in prometheus
     assert "http://alert-sink:9095/alerts" in files["alertmanager/alertmanager.yml"]
-    assert "resolver 127.0.0.11 " in nginx and "server appserver1:8001 max_fails=1 fail_timeout=5s resolve;" in nginx
-    assert "127.0.0.1" not in nginx.replace("resolver 127.0.0.11 ", "") + prometheus + files[
+    assert "resolver 127.0.0.11 " in nginx
+    assert "127.0.0.1" not in nginx.replace("resolver 127.0.0.11 ", "") + haproxy.replace(
+        "nameserver dns 127.0.0.11:53", "") + prometheus + files[
         "alertmanager/alertmanager.yml"]  # Docker's DNS is the one loopback address a container config names
     assert "bind-address = 0.0.0.0" in files["db/my.cnf"]
 
@@ -135,17 +160,19 @@ def test_the_start_programs_run_what_runs_natively(native, containers):
     theirs = {s["name"]: command(s) for s in native[0]["services"]}
     ours = {s["name"]: command(s) for s in containers[0]["services"]}
     for name, args in ours.items():
-        assert Path(args[0]).name == Path(theirs[name][0]).name == "start.sh", name
-    for app in ("appserver1", "appserver2"):
-        assert ours[app][-2:] == theirs[app][-2:] == ["-m", "app"]
-        env = {a.split("=")[0]: a.split("=", 1)[1] for a in ours[app] if re.match(r"PIGGY_\w+=", a)}
-        native_env = {a.split("=")[0]: a.split("=", 1)[1] for a in theirs[app] if re.match(r"PIGGY_\w+=", a)}
-        for key in ("PIGGY_INSTANCE", "PIGGY_PORT", "PIGGY_DB_PORT"):
-            assert env[key] == native_env[key], f"{app}: {key}"
-        assert env["PIGGY_DB_HOST"] == "db" and env["PIGGY_BIND"] == "0.0.0.0"
-        # both read their secrets from a file: natively the run directory's, here the config volume's own
-        assert native_env["PIGGY_SECRETS_FILE"].endswith("/secrets.env")
-        assert env["PIGGY_SECRETS_FILE"] == f"{CONF}/{render.COMPOSE_APP_SECRETS}"
+        native_name = "appserver1" if name == render.COMPOSE_APP_SERVICE else name
+        assert Path(args[0]).name == Path(theirs[native_name][0]).name == "start.sh", name
+    app = render.COMPOSE_APP_SERVICE
+    assert ours[app][-2:] == theirs["appserver1"][-2:] == ["-m", "app"]
+    env = {a.split("=")[0]: a.split("=", 1)[1] for a in ours[app] if re.match(r"PIGGY_\w+=", a)}
+    native_env = {a.split("=")[0]: a.split("=", 1)[1] for a in theirs["appserver1"] if re.match(r"PIGGY_\w+=", a)}
+    for key in ("PIGGY_PORT", "PIGGY_DB_PORT"):
+        assert env[key] == native_env[key], key
+    assert "PIGGY_INSTANCE" not in env  # a replica is named by its hostname
+    assert env["PIGGY_DB_HOST"] == "db" and env["PIGGY_BIND"] == "0.0.0.0"
+    # both read their secrets from a file: natively the run directory's, here the config volume's own
+    assert native_env["PIGGY_SECRETS_FILE"].endswith("/secrets.env")
+    assert env["PIGGY_SECRETS_FILE"] == f"{CONF}/{render.COMPOSE_APP_SECRETS}"
     assert Path(ours["mariadb"][3]).name == Path(theirs["mariadb"][3]).name == "mariadbd"
     assert ours["mariadb"][4] == f"--defaults-file={CONF}/db/my.cnf"
     assert f"--init-file={CONF}/db/init.sql" in ours["mariadb"]
@@ -218,7 +245,7 @@ def test_the_config_service_command_renders_the_volume(tmp_path, env_file):
 
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory, containers) -> dict:
-    """nginx -t, monit -t, promtool and amtool on the container configs, at their container paths."""
+    """nginx -t, haproxy -c, monit -t, promtool and amtool on the container configs, at their container paths."""
     work = tmp_path_factory.mktemp("containerfs")
     context, files = containers
     conf = work / "config"
@@ -241,9 +268,11 @@ def checked(tmp_path_factory, containers) -> dict:
         str(paths["monit_dir"]) + "/.keep": "",
         str(paths["nginx_temp"]) + "/.keep": "",
         str(paths["nginx_logs"]) + "/.keep": "",
+        str(paths["haproxy_socket"].parent) + "/.keep": "",
     }
     commands = {
         "nginx": quote("nginx", "-t", "-c", f"{CONF}/nginx/nginx.conf"),
+        "haproxy": quote("haproxy", "-c", "-f", f"{CONF}/haproxy/haproxy.cfg"),
         "promtool": quote("promtool", "check", "config", f"{CONF}/prometheus/prometheus.yml"),
         "amtool": quote("amtool", "check-config", f"{CONF}/alertmanager/alertmanager.yml"),
     }
@@ -256,6 +285,12 @@ def checked(tmp_path_factory, containers) -> dict:
 def test_nginx_accepts_the_container_config(checked):
     assert checked["nginx"].returncode == 0, checked["nginx"].output
     assert "test is successful" in checked["nginx"].output
+
+
+def test_haproxy_accepts_the_container_config(checked):
+    assert checked["haproxy"].returncode == 0, checked["haproxy"].output
+    assert "Configuration file is valid" in checked["haproxy"].output
+    assert "WARNING" not in checked["haproxy"].output
 
 
 @pytest.mark.parametrize("container", sorted(render.MONIT_CONTAINERS))

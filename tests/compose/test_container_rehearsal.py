@@ -1,13 +1,13 @@
-"""A rehearsal of the db, migrate, appserver1 and nginx containers without an engine.
+"""A rehearsal of the db, migrate, haproxy and nginx containers and an app server replica without an engine.
 
 The containers' files are laid out at their container paths in private mount, network and pid
 namespaces (tests/compose/containerfs.py), and their own commands run there, with the host's
-binaries of the same versions (MariaDB 10.11, Monit 5.33, tini; nginx 1.22 instead of the image's
-1.28): docker/db/entrypoint.sh as uid 999 makes the data directory and hands over to Monit
+binaries of the same versions (MariaDB 10.11, Monit 5.33, tini, HAProxy 2.6.12; nginx 1.22 instead
+of the image's 1.28): docker/db/entrypoint.sh as uid 999 makes the data directory and hands over to Monit
 (monit/bin/supervise.sh), MariaDB applies init.sql, the compose `migrate` command migrates over the
 network name `db`, Monit restarts a killed mariadbd and app server, a SIGTERM (docker stop) stops
-them cleanly, a second start keeps the data, and nginx serves the API through an app server with
-the certificate of the `config` service. What it cannot show: the images themselves (README).
+them cleanly, a second start keeps the data, and nginx serves the API through HAProxy and an app server
+with the certificate of the `config` service. What it cannot show: the images themselves (README).
 """
 
 import shlex
@@ -40,14 +40,16 @@ def env_prefix(environment: dict) -> str:
 
 
 APP_ADDRESS, HOST_ADDRESS = "10.99.0.2", "10.99.0.1"  # the app server's own network, as in a bridge network
-ABSENT_ADDRESS = "10.99.0.3"
+APP = render.COMPOSE_APP_SERVICE
+REPLICA_HOSTNAME = "3f9c2a7b1d4e"  # Docker names a container's host after its id
 TOOLS = ("unshare", "nsenter", "setpriv", "ip", "curl", "tini", "monit", "mariadbd", "mariadb-install-db", "mariadb",
-         "mariadb-admin", "nginx")
+         "mariadb-admin", "haproxy", "nginx")
 
 
 @pytest.fixture(scope="module")
 def rehearsal(tmp_path_factory, bare_services):
-    """db (and nginx, migrate) in one network namespace; appserver1 in its own, joined by a veth pair."""
+    """db (and haproxy, nginx, migrate) in one network namespace; an app server replica in its own (and with
+    a hostname of its own, as a container has), joined by a veth pair."""
     services = bare_services  # as a fresh clone runs them: no .env, nothing set
     missing = [t for t in TOOLS if not shutil.which(t)]
     if missing:
@@ -64,7 +66,7 @@ def rehearsal(tmp_path_factory, bare_services):
     layout = {**image_files(dockerfiles["app"]), **image_files(dockerfiles["db"]),
               "/usr/local/bin/python": python,
               "/usr/share/piggybank/www": ROOT / "nginx" / "placeholder",
-              "/var/cache/nginx/.keep": ""}
+              "/var/cache/nginx/.keep": "", "/var/lib/haproxy/.keep": ""}
     (work / "app-hosts").write_text(f"127.0.0.1 localhost\n{HOST_ADDRESS} db\n")
     # As the images are built: the db image's directories (its Dockerfile's own `install -d` lines);
     # the app container's state and logs are its own (bound over the same paths in its namespace).
@@ -73,21 +75,21 @@ def rehearsal(tmp_path_factory, bare_services):
     setup = ("rm -rf /var/lib/mysql", *db_dirs,
              f"install -d {state}-app/monit {state}-app/pids {logs}-app",
              "chmod 0755 /usr/local/bin/python",
-             f"echo '{APP_ADDRESS} appserver1' >>/etc/hosts",
-             f"echo '{ABSENT_ADDRESS} appserver2' >>/etc/hosts")  # not started here: nginx must do without it
+             f"echo '{APP_ADDRESS} {APP}' >>/etc/hosts")  # one replica: HAProxy's second slot stays empty
     db_health = as_user(render.MYSQL_UID, sh(services["db"]["healthcheck"]["test"][1:]))
     in_app = f"nsenter -t $(cat {work}/app.pid) -n -m --"
-    app_health = f"{in_app} {sh(services['appserver1']['healthcheck']['test'][1:])}"
+    app_health = f"{in_app} {sh(services[APP]['healthcheck']['test'][1:])}"
     image_env = {"PYTHONPATH": str(render.COMPOSE_ROOT)}  # the app image's ENV; its WORKDIR is the same place
     migrate = (f"cd {render.COMPOSE_ROOT} && " + env_prefix({**services["migrate"]["environment"], **image_env})
                + " " + sh(services["migrate"]["command"]))
     app_container = (
-        "unshare --net --mount --propagation private bash -c "
-        + shlex.quote(f"mount --bind {state}-app {state} && mount --bind {logs}-app {logs} && "
+        "unshare --net --mount --uts --propagation private bash -c "
+        + shlex.quote(f"hostname {REPLICA_HOSTNAME} && "
+                      f"mount --bind {state}-app {state} && mount --bind {logs}-app {logs} && "
                       f"mount --bind {work}/app-hosts /etc/hosts && "
                       f"for i in $(seq 50); do ip -o addr show eth0 2>/dev/null | grep -q {APP_ADDRESS} && break; "
-                      f"sleep 0.1; done; exec {env_prefix(services['appserver1'].get('environment', {}))} "
-                      f"/usr/bin/tini -- {sh(services['appserver1']['command'])}")
+                      f"sleep 0.1; done; exec {env_prefix(services[APP].get('environment', {}))} "
+                      f"/usr/bin/tini -- {sh(services[APP]['command'])}")
         + f" >>{work}/app.out 2>&1 & echo $! >{work}/app.pid; sleep 0.2; "
         f"ip link add vapp type veth peer name eth0 netns $(cat {work}/app.pid) && "
         f"ip addr add {HOST_ADDRESS}/24 dev vapp && ip link set vapp up && "
@@ -100,12 +102,12 @@ def rehearsal(tmp_path_factory, bare_services):
     db_start = (f"{as_user(render.MYSQL_UID, '/usr/bin/tini -- /usr/local/bin/piggybank-db')} "
                 f">>{work}/db.out 2>&1 & echo $! >{work}/db.pid; ")
     mariadbd_pid = "$(cat /run/mysqld/mysqld.pid)"
-    app_pid = f"$(cat {state}-app/pids/appserver1.pid)"
+    app_pid = f"$(cat {state}-app/pids/{APP}.pid)"
     config = services["config"]
     # the `config` service's own command and environment, as root, from the app image's files; the
     # rehearsal runs the app server as root (see setup): its control file too
     config_start = (f"cd {render.COMPOSE_ROOT} && " + env_prefix({**config["environment"], **image_env}) + " "
-                    + sh(config["command"]) + f" && chown 0:0 {CONF}/appserver1/monitrc"
+                    + sh(config["command"]) + f" && chown 0:0 {CONF}/{APP}/monitrc"
                     + f" && sha256sum {SECRETS} {CONF}/{render.COMPOSE_APP_SECRETS} {CONF}/db/init.sql")
     commands = {
         "config renders": config_start,
@@ -124,6 +126,15 @@ def rehearsal(tmp_path_factory, bare_services):
                       + f" || {{ cat {work}/app.out; exit 1; }}; {in_app} python -c "
                       + shlex.quote("import urllib.request; print(urllib.request.urlopen("
                                     "'http://127.0.0.1:8001/api/healthcheck').read().decode())"),
+        # the haproxy service's command (the image's entrypoint prepends `haproxy -W -db`): it finds the
+        # replica by the service's name (from /etc/hosts here, as libc does at start; Docker's DNS
+        # then gives each slot a replica of its own) and answers from it
+        "haproxy balances the app server": (
+            f"haproxy -W -db {sh(services['haproxy']['command'])} >>{work}/haproxy.out 2>&1 & "
+            + WAIT.format(tenths=100, check=sh(services["haproxy"]["healthcheck"]["test"][1:])) + " && "
+            + WAIT.format(tenths=50, check="curl -fs http://127.0.0.1:8000/api/liveness")
+            + " && curl -fs http://127.0.0.1:8000/api/liveness && curl -fs http://127.0.0.1:8000/api/liveness"
+            + f" || {{ cat {work}/haproxy.out; exit 1; }}"),
         # Debian's nginx 1.22 predates "resolve" on upstream servers (open source since 1.27.3; the image has 1.28)
         "nginx serves the api": f"sed -i 's/ resolve;/;/' {CONF}/nginx/nginx.conf && "
                                 f"nginx -c {CONF}/nginx/nginx.conf >>{work}/nginx.out 2>&1 & "
@@ -131,7 +142,7 @@ def rehearsal(tmp_path_factory, bare_services):
                                 + " && curl -sk https://127.0.0.1:8080/api/healthcheck",
         "monit restarts the app server": f"old={app_pid}; kill -9 $old; sleep 0.5; "
                                          + WAIT.format(tenths=300, check=app_health) + f" && [ {app_pid} != $old ]",
-        "the app logs reach the container's output": f"sleep 1; grep -c 'appserver1' {work}/app.out",
+        "the app logs reach the container's output": f"sleep 1; grep -c '{REPLICA_HOSTNAME}' {work}/app.out",
         "docker stop of the app server": f"kill -TERM $(cat {work}/app.pid); "
                                          f"for i in $(seq 150); do kill -0 $(cat {work}/app.pid) 2>/dev/null || break; "
                                          f"sleep 0.1; done; ! kill -0 {app_pid} 2>/dev/null "
@@ -211,10 +222,14 @@ def test_monit_restarts_a_killed_mariadbd(rehearsal):
 
 def test_app_server_container_is_healthy_and_restarted_by_monit(rehearsal):
     health = ok(rehearsal, "app starts")  # over its own network: the database at db:3307 from another address
-    assert '"status": "ok"' in health.replace('":"', '": "') and '"instance": "appserver1"' in health.replace(
+    assert '"status": "ok"' in health.replace('":"', '": "') and f'"instance": "{REPLICA_HOSTNAME}"' in health.replace(
         '":"', '": "')
     ok(rehearsal, "monit restarts the app server")
     assert int(ok(rehearsal, "the app logs reach the container's output").split()[-1]) > 0
+
+
+def test_haproxy_container_config_balances_the_app_server(rehearsal):
+    assert f'"instance":"{REPLICA_HOSTNAME}"' in ok(rehearsal, "haproxy balances the app server").replace(" ", "")
 
 
 def test_nginx_container_config_serves_the_api_over_tls(rehearsal):
