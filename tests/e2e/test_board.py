@@ -36,6 +36,17 @@ def prometheus(stack, db_engine) -> Prometheus:
     # The SLO panels draw recording rules, which have a value once a rule evaluation saw two scrapes.
     for rule in ("job:slo_errors_per_request:ratio_rate5m", "job:slo_errors_per_request:ratio_rate6h"):
         wait_until(f"Prometheus to have recorded {rule}", lambda r=rule: prom.query(r), timeout=30)
+    # A rate() needs two scrapes inside its window. On a young stack some job (the database's
+    # exporter, say) may not have them yet, so wait until every panel's query has a value as of 10 s
+    # ago, with the board's shortest window (4 x the 2 s scrape interval): then every point the
+    # board asks for from now on has one too.
+    for dashboard in DASHBOARDS.values():
+        for panel, target in dash.queries(dashboard):
+            if panel["type"] == "alertlist":
+                continue
+            expr = dash.substitute(target["expr"], {"appserver": ".*"}, rate_interval="8s", interval="5s")
+            wait_until(f"data for {dashboard['uid']} / {panel['title']}: {expr}", lambda e=expr: prom.api(
+                "/api/v1/query", {"query": e, "time": time.time() - 10})["result"], timeout=60)
     return prom
 
 

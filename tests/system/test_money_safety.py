@@ -11,6 +11,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import bindparam, text
 
 from tests.api_client import SEED_IBANS, ApiClient
@@ -152,6 +153,10 @@ def test_posts_resent_after_a_hang_book_once_and_the_late_copies_book_nothing(st
     in rotation while they are sent; then the other server comes back and the checks resume."""
     from stack import control, haproxy
 
+    # A server that a test before this one killed may be healthy again but not yet back in HAProxy's
+    # rotation (two passed checks); disabling its checks now would keep it out.
+    wait_until("every app server in HAProxy's rotation", lambda: {s.name for s in stack.app_servers}
+               <= haproxy.in_rotation(stack))
     customer = new_customer(balance="100.00")
     token = api.login(customer["email"], customer["password"])
     pending = [api.create_transfer(token, SEED_IBANS["interspar"], amount, "Interspar").json()["id"]
@@ -227,6 +232,8 @@ def test_the_monthly_limit_holds_for_confirmations_that_wait_for_each_other(stac
     customer = new_customer(balance="1000.00", limit="50.00")
     token = api.login(customer["email"], customer["password"])
     first, second = direct_clients(stack)
+    for server in (first, second):
+        wait_until(f"{server.base} to be healthy", lambda s=server: s.get("/api/healthcheck").status_code == 200)
     transfers = []
     for _ in range(2):
         created = api.create_transfer(token, "AT151000100000000004", "30.00", "Interspar")
@@ -236,9 +243,15 @@ def test_the_monthly_limit_holds_for_confirmations_that_wait_for_each_other(stac
         holder.execute(text("SELECT id FROM accounts WHERE id = :a FOR UPDATE"), {"a": customer["accountId"]})
         answers = [pool.submit(server.confirm, token, transfer_id, tan)
                    for server, (transfer_id, tan) in zip((first, second), transfers, strict=True)]
-        wait_until("both confirmations to wait for the account's lock", lambda: int(root_sql(
-            stack, "SELECT COUNT(*) FROM information_schema.INNODB_LOCK_WAITS").strip()) >= 2, timeout=20,
-            interval=0.05)
+
+        def both_waiting() -> bool:
+            for answer in answers:  # an answer now means it never waited: say what it was
+                if answer.done():
+                    pytest.fail(f"a confirmation answered while the lock was held: {answer.result().status_code}"
+                                f" {answer.result().text}")
+            return int(root_sql(stack, "SELECT COUNT(*) FROM information_schema.INNODB_LOCK_WAITS").strip()) >= 2
+
+        wait_until("both confirmations to wait for the account's lock", both_waiting, timeout=20, interval=0.05)
         holder.commit()
         outcomes = sorted((a.result().status_code, a.result().json().get("error", {}).get("code")) for a in answers)
     assert outcomes == [(200, None), (409, "monthly_limit_exceeded")], outcomes
