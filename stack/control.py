@@ -16,13 +16,17 @@ import time
 import urllib.request
 from collections.abc import Callable
 
-from stack import database, render, secrets, tls
+from stack import database, galera, render, secrets, tls
 from stack.settings import ROOT, Stack, grafana_binary
 
 # Stopped in this order; the database last, so the app servers finish their requests first.
-STOP_ORDER = ["nginx", "prometheus", "alertmanager", "alert-sink", "blackbox-exporter", "mysqld-exporter",
-              "grafana", "appserver2", "appserver1", "mariadb"]
-GRACE = {"mariadb": 20}
+STOP_ORDER = ["nginx", "prometheus", "alertmanager", "alert-sink", "blackbox-exporter", "grafana",
+              "appserver2", "appserver1"]
+DB_GRACE = 20  # seconds for a clean shutdown (a Galera node's clean stop is what keeps its position)
+
+
+def stop_order(stack: Stack) -> list[str]:
+    return STOP_ORDER + galera.stop_order(stack)
 
 
 def monit(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -107,7 +111,11 @@ def up(stack: Stack) -> None:
     _prepare_www(stack)
     render.render_native(stack, values)
     _check_configs(stack)
-    if database.initialise_datadir(stack):
+    if stack.clustered:
+        decided = galera.prepare_cold_start(stack, database.initialise_datadir)
+        if decided:
+            print(f"  {'galera':<18} {decided}", flush=True)
+    elif database.initialise_datadir(stack.db_nodes[0]):
         print("  created the database's data directory", flush=True)
 
     if monit_running(stack):
@@ -116,9 +124,10 @@ def up(stack: Stack) -> None:
         _start_monit(stack)
     ports = stack.ports
     wait_for("monit", f"http://127.0.0.1:{ports['monit']}", lambda: monit_running(stack), 15)
-    wait_for("mariadb", f"127.0.0.1:{ports['db']}", lambda: subprocess.run(
-        ["mariadb-admin", "--no-defaults", "-S", str(stack.db_socket), "-uroot", "ping"],
-        capture_output=True).returncode == 0)
+    if stack.clustered:
+        galera.wait_until_synced(stack, lambda *args: monit(stack, *args), wait_for)
+    else:
+        wait_for("mariadb", f"127.0.0.1:{ports['db']}", lambda: database.answers(stack.db_nodes[0]))
     database.ensure_users(stack, values)
     print(f"  {'schema':<18} {'migrations + seed (once, locked)':<40}", end=" ", flush=True)
     migrated = subprocess.run([str(stack.python), "-m", "app", "migrate"], env=app_env(stack),
@@ -173,13 +182,14 @@ def down(stack: Stack) -> None:
         deadline = time.monotonic() + 10
         while monit_running(stack) and time.monotonic() < deadline:
             time.sleep(0.1)
-    for name in STOP_ORDER:
+    databases = {node.name for node in stack.db_nodes}
+    for name in stop_order(stack):
         if stack.pidfile(name).exists():
             subprocess.run([str(ROOT / "monit" / "bin" / "stop.sh"), str(stack.pidfile(name)),
-                            str(GRACE.get(name, 6))], check=False)
+                            str(DB_GRACE if name in databases else 6)], check=False)
     (stack.run / "monit" / "monit.state").unlink(missing_ok=True)
     deadline = time.monotonic() + 15
-    busy = [p for p in stack.ports.values() if port_open(p)]
+    busy = [p for p in stack.listening_ports() if port_open(p)]
     while busy and time.monotonic() < deadline:
         time.sleep(0.1)
         busy = [p for p in busy if port_open(p)]

@@ -1,7 +1,10 @@
-"""Where the stack lives and which ports it uses, from the environment.
+"""Where the stack lives, which ports it uses and how many database nodes it runs, from the environment.
 
 Every port has a default and its own variable; PIGGY_PORT_OFFSET shifts all defaults at once
-(the tests use it to run a second stack beside a running `make up`).
+(the tests use it to run a second stack beside a running `make up`). PIGGY_DB_NODES (default 1)
+is how many database nodes run: 1 is a single MariaDB on PIGGY_DB_PORT, as the original; 3 (or 5,
+7, 9) a Galera cluster whose nodes db1 ... dbN each take the next port of every per-node base
+(db1 on PIGGY_DB_NODE_PORT + 1, ...), while PIGGY_DB_PORT becomes HAProxy's writer address.
 """
 
 import os
@@ -14,7 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORTS = {
     "https": 8080, "app1": 8001, "app2": 8002, "db": 3307, "prometheus": 9090, "alertmanager": 9093,
     "alert_sink": 9095, "mysqld_exporter": 9104, "blackbox": 9115, "monit": 2812, "grafana": 5000,
+    # Galera: node N listens on base + N (all well below the ephemeral range at every offset in use)
+    "db_node": 3310, "galera_check": 3320, "galera": 4570, "galera_ist": 4580, "galera_sst": 4590,
+    "mysqld_exporter_node": 9170,
 }
+DB_NODE_COUNTS = (1, 3, 5, 7, 9)  # a cluster keeps quorum only with an odd number of nodes
 
 
 def grafana_binary() -> str | None:
@@ -25,6 +32,40 @@ def grafana_binary() -> str | None:
 class AppServer:
     name: str
     port: int
+
+
+def db_node_count(env: dict[str, str]) -> int:
+    """PIGGY_DB_NODES, checked: a clear error rather than a cluster that can never keep quorum."""
+    raw = env.get("PIGGY_DB_NODES", "1").strip()
+    if not raw.isdigit() or int(raw) not in DB_NODE_COUNTS:
+        raise ValueError(f"PIGGY_DB_NODES={raw!r}: one of {', '.join(map(str, DB_NODE_COUNTS))} "
+                         "(1 is a single MariaDB; a Galera cluster needs an odd number of nodes to keep quorum)")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class DbNode:
+    """One database server: the single MariaDB ("mariadb"), or Galera node db<index> of a cluster."""
+    name: str                # its Monit service
+    index: int
+    port: int                # MariaDB's client port
+    dir: Path                # its data directory, socket and bootstrap request live here
+    exporter: str            # the Monit service of its mysqld-exporter
+    exporter_port: int
+    galera: dict[str, int] | None = None  # gmcast, ist, sst and check ports; None for the single MariaDB
+
+    @property
+    def data(self) -> Path:
+        return self.dir / "data"
+
+    @property
+    def socket(self) -> Path:
+        return self.dir / "mysqld.sock"
+
+    @property
+    def bootstrap_request(self) -> Path:
+        """Written by the launcher, consumed by mariadb/galera-start.sh: start a new primary component."""
+        return self.dir / "bootstrap-requested"
 
 
 @dataclass(frozen=True)
@@ -40,12 +81,37 @@ class Stack:
         offset = int(env.get("PIGGY_PORT_OFFSET", "0"))
         ports = {name: int(env.get(f"PIGGY_{name.upper()}_PORT", default + offset))
                  for name, default in DEFAULT_PORTS.items()}
+        db_node_count(env)
         run = Path(env.get("PIGGY_RUN_DIR", ROOT / "run")).resolve()
         return cls(run=run, ports=ports, env=env)
 
     @property
     def app_servers(self) -> list[AppServer]:
         return [AppServer("appserver1", self.ports["app1"]), AppServer("appserver2", self.ports["app2"])]
+
+    @property
+    def db_nodes(self) -> list[DbNode]:
+        count = db_node_count(self.env)
+        if count == 1:
+            return [DbNode("mariadb", 1, self.ports["db"], self.db_dir, "mysqld-exporter",
+                           self.ports["mysqld_exporter"])]
+        p = self.ports
+        return [DbNode(f"db{i}", i, p["db_node"] + i, self.run / f"db{i}", f"mysqld-exporter-db{i}",
+                       p["mysqld_exporter_node"] + i,
+                       {"gmcast": p["galera"] + i, "ist": p["galera_ist"] + i, "sst": p["galera_sst"] + i,
+                        "check": p["galera_check"] + i})
+                for i in range(1, count + 1)]
+
+    @property
+    def clustered(self) -> bool:
+        """A Galera cluster behind HAProxy's writer address, rather than one MariaDB."""
+        return db_node_count(self.env) > 1
+
+    def listening_ports(self) -> list[int]:
+        """Every port the stack listens on (the per-node ones of a cluster included)."""
+        nodes = [port for node in self.db_nodes if node.galera
+                 for port in (node.port, node.exporter_port, node.galera["gmcast"], node.galera["check"])]
+        return sorted({*self.ports.values(), *nodes})
 
     @property
     def python(self) -> Path:

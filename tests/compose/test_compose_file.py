@@ -318,7 +318,7 @@ def test_the_db_entrypoint_makes_the_data_directory_as_natively():
     text = (ROOT / "docker/db/entrypoint.sh").read_text().replace("\\\n", " ")
     (command,) = [line for line in text.splitlines() if "mariadb-install-db" in line and "--datadir" in line]
     assert all(option in command.split() for option in database.INSTALL_DB_OPTIONS)
-    assert '--datadir="$datadir"' in command and "datadir=" + str(render.compose_paths()["db_data"]) in text
+    assert '--datadir="$datadir"' in command and "datadir=" + str(render.compose_db_nodes(1)[0]["data"]) in text
 
 
 # --- every file that is copied or mounted exists -----------------------------------------------------

@@ -10,7 +10,7 @@ import os
 import re
 import shlex
 import stat
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 
@@ -22,16 +22,30 @@ from tests.compose.containerfs import quote, run_in_layout
 CONF = render.COMPOSE_CONF
 
 
-@pytest.fixture(scope="module")
-def native(tmp_path_factory, secrets) -> tuple[dict, dict[str, str]]:
-    """The native context and files (grafana.ini too, which natively needs Grafana installed)."""
+def native_files(tmp_path_factory, secrets, nodes: int) -> tuple[dict, dict[str, str]]:
+    """The native context and files (grafana.ini too, which natively needs Grafana installed), each
+    database node's files as "<template name>@<node index>"."""
     run_dir = tmp_path_factory.mktemp("native") / "run"
-    stack = Stack.from_env({"PIGGY_RUN_DIR": str(run_dir), "PIGGY_PORT_OFFSET": "0"})
+    stack = Stack.from_env({"PIGGY_RUN_DIR": str(run_dir), "PIGGY_PORT_OFFSET": "0", "PIGGY_DB_NODES": str(nodes)})
     context = render.native_context(stack, secrets)
     templates = render.environment()
     files = {name: templates.get_template(template).render(**context) for name, template in render.TEMPLATES.items()}
     files["grafana.ini"] = templates.get_template(render.GRAFANA_TEMPLATE).render(**context)
+    for index, node in enumerate(context["db_nodes"]):
+        for name, template in render.NODE_TEMPLATES.items():
+            files[f"{name}@{index}"] = templates.get_template(template).render(**context, node=node)
     return context, files
+
+
+def node_file(context: dict, files: dict[str, str], name: str, index: int) -> str:
+    """A database node's file among the containers' files."""
+    node = context["db_nodes"][index]
+    return files[f"{node['dir'] if name == 'my.cnf' else node['exporter_dir']}/my.cnf"]
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory, secrets) -> tuple[dict, dict[str, str]]:
+    return native_files(tmp_path_factory, secrets, 1)
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +53,23 @@ def containers(secrets) -> tuple[dict, dict[str, str]]:
     return render.compose_context(secrets), render.compose_files(secrets)
 
 
+@pytest.fixture(scope="module")
+def native_cluster(tmp_path_factory, secrets) -> tuple[dict, dict[str, str]]:
+    return native_files(tmp_path_factory, secrets, 3)
+
+
+@pytest.fixture(scope="module")
+def containers_cluster(secrets) -> tuple[dict, dict[str, str]]:
+    env = {"PIGGY_DB_NODES": "3"}
+    return render.compose_context(secrets, env), render.compose_files(secrets, env)
+
+
 def addresses(*contexts) -> set[str]:
     found = {"127.0.0.1", "localhost", "0.0.0.0"}
     for context in contexts:
         found |= set(context["hosts"].values()) | {context["listen"], context["db_bind"]}
         found |= {server["host"] for server in context["app_servers"]}
+        found |= {node[key] for node in context["db_nodes"] for key in ("host", "exporter_host")}
     return found
 
 
@@ -54,8 +80,23 @@ def mask(text: str, context: dict, address_tokens: set[str]) -> str:
     # Placeholders joined by "_", which the address pattern below never matches inside.
     for service in context["services"]:
         text = text.replace(service["start"], f"<start_{service['name']}>")
-    for key, value in sorted(context["paths"].items(), key=lambda item: -len(str(item[1]))):
-        text = text.replace(str(value), f"<path_{key}>")
+    # A database node's paths by their role (in containers every node has the same ones).
+    places = [(str(value), f"<path_{key}>") for key, value in context["paths"].items()]
+    for node in context["db_nodes"]:
+        places += [(str(value), f"<path_db_{key}>") for key, value in {**node, **(node["galera"] or {})}.items()
+                   if isinstance(value, PurePath)]
+    for value, placeholder in sorted(places, key=lambda item: -len(item[0])):
+        text = text.replace(value, placeholder)
+    # A Galera node's ports (natively a base + its number; the standard ones in its container) and the
+    # OS user its state transfer authenticates as; natively mariadbd runs as root (`user` in my.cnf).
+    for node in context["db_nodes"]:
+        if node["galera"]:
+            ports = {**{key: node["galera"][key] for key in ("gmcast", "ist", "sst", "check")},
+                     "exporter": node["exporter_port"], "db": node["port"]}
+            for key, port in ports.items():
+                text = re.sub(rf"(?<![\w.-]){port}(?!\d)", f"<port_{key}>", text)
+            text = text.replace(f"wsrep_sst_auth = {node['galera']['sst_user']}:", "wsrep_sst_auth = <os user>:")
+    text = re.sub(r"(?m)^user = root\n", "", text)
     for service in context["services"]:
         text = text.replace(str(service["pidfile"]), f"<pidfile_{service['name']}>")
     text = re.sub(r"(?m)^user \S+;\n", "", text)
@@ -73,32 +114,46 @@ def monit_blocks(text: str) -> tuple[str, dict[str, str]]:
     return text[:starts[0].start()].strip(), blocks
 
 
-def test_every_native_template_is_rendered_for_the_containers(containers):
-    _, files = containers
+@pytest.mark.parametrize("topology", ["single", "cluster"])
+def test_every_native_template_is_rendered_for_the_containers(topology, request):
+    context, files = request.getfixturevalue("containers" if topology == "single" else "containers_cluster")
     assert set(render.TEMPLATES) <= set(render.COMPOSE_OUTPUTS)
     expected = {render.COMPOSE_OUTPUTS[name] for name in render.TEMPLATES if name != "monitrc"}
-    expected |= {f"{container}/monitrc" for container in render.MONIT_CONTAINERS}
-    assert set(files) == expected | {"db/init.sql", render.COMPOSE_GRAFANA_INI}
+    expected |= {f"{container}/monitrc" for container in render.monit_containers(context["db_nodes"])}
+    for node in context["db_nodes"]:
+        expected |= {f"{node['dir']}/my.cnf", f"{node['dir']}/init.sql", f"{node['exporter_dir']}/my.cnf"}
+    assert set(files) == expected | {render.COMPOSE_GRAFANA_INI}
+    assert len(context["db_nodes"]) == (1 if topology == "single" else 3)
 
 
-def test_container_configs_equal_the_native_ones_but_for_addresses_and_paths(native, containers):
-    native_context, native_files = native
-    compose_context, compose_files = containers
+@pytest.mark.parametrize("topology", ["single", "cluster"])
+def test_container_configs_equal_the_native_ones_but_for_addresses_and_paths(topology, request):
+    suffix = "" if topology == "single" else "_cluster"
+    native_context, native_files_ = request.getfixturevalue("native" + suffix)
+    compose_context, compose_files = request.getfixturevalue("containers" + suffix)
     tokens = addresses(native_context, compose_context)
-    for name in [*render.TEMPLATES, "grafana.ini"]:
-        if name == "monitrc":
-            continue
-        ours = compose_files[render.COMPOSE_GRAFANA_INI if name == "grafana.ini" else render.COMPOSE_OUTPUTS[name]]
-        theirs = native_files[name]
-        assert ours != theirs, f"{name}: nothing differs at all, so the containers would use native addresses"
-        assert mask(ours, compose_context, tokens) == mask(theirs, native_context, tokens), name
+    compared = [*[(name, render.COMPOSE_OUTPUTS[name], name) for name in render.TEMPLATES if name != "monitrc"],
+                ("grafana.ini", render.COMPOSE_GRAFANA_INI, "grafana.ini")]
+    for index, _node in enumerate(compose_context["db_nodes"]):
+        for name in render.NODE_TEMPLATES:
+            compared.append((f"{name}@{index}", None, f"{name}@{index}"))
+    for label, relative, native_name in compared:
+        if relative is None:
+            name, index = label.split("@")
+            ours = node_file(compose_context, compose_files, name, int(index))
+        else:
+            ours = compose_files[relative]
+        theirs = native_files_[native_name]
+        assert ours != theirs, f"{label}: nothing differs at all, so the containers would use native addresses"
+        assert mask(ours, compose_context, tokens) == mask(theirs, native_context, tokens), label
+
     def masked_blocks(text, context):
         header, blocks = monit_blocks(text)
         return mask(header, context, tokens), {name: mask(block, context, tokens).strip()
                                                for name, block in blocks.items()}
 
-    native_header, native_blocks = masked_blocks(native_files["monitrc"], native_context)
-    for container, names in render.MONIT_CONTAINERS.items():
+    native_header, native_blocks = masked_blocks(native_files_["monitrc"], native_context)
+    for container, names in render.monit_containers(compose_context["db_nodes"]).items():
         header, blocks = masked_blocks(compose_files[f"{container}/monitrc"], compose_context)
         assert header == native_header, f"{container}/monitrc: the header differs from the native one"
         assert set(blocks) == set(names)
@@ -177,7 +232,7 @@ def test_the_config_service_command_renders_the_volume(tmp_path, env_file, secre
     run(*command, env=env, cwd=ROOT)
     for relative in render.compose_files(secrets):
         path = out / relative
-        uid, mode = render.COMPOSE_OWNERS.get(relative, (0, 0o644))
+        uid, mode = render.compose_owners(render.compose_db_nodes(1)).get(relative, (0, 0o644))
         assert stat.S_IMODE(path.stat().st_mode) == mode, relative
         if os.geteuid() == 0:
             assert path.stat().st_uid == uid, relative
@@ -224,7 +279,7 @@ def checked(tmp_path_factory, containers) -> dict:
         "promtool": quote("promtool", "check", "config", f"{CONF}/prometheus/prometheus.yml"),
         "amtool": quote("amtool", "check-config", f"{CONF}/alertmanager/alertmanager.yml"),
     }
-    for container in render.MONIT_CONTAINERS:
+    for container in render.monit_containers(context["db_nodes"]):
         commands[f"monit {container}"] = quote("monit", "-t", "-c", f"{CONF}/{container}/monitrc")
     hosts = sorted(set(context["hosts"].values()) | {s["host"] for s in context["app_servers"]})
     return run_in_layout(work, layout, commands, hosts)
@@ -235,7 +290,7 @@ def test_nginx_accepts_the_container_config(checked):
     assert "test is successful" in checked["nginx"].output
 
 
-@pytest.mark.parametrize("container", sorted(render.MONIT_CONTAINERS))
+@pytest.mark.parametrize("container", sorted(render.monit_containers(render.compose_db_nodes(1))))
 def test_monit_accepts_each_containers_control_file(checked, container):
     result = checked[f"monit {container}"]
     assert result.returncode == 0, result.output
