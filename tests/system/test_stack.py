@@ -183,7 +183,10 @@ def test_while_the_database_is_down_answers_are_fast_503s(stack, api):
     finally:
         control.monit(stack, "monitor", "mariadb")
     wait_until("the database to be back", lambda: api.get("/api/user", token).status_code == 200, timeout=60)
-    assert all(app_health(s.port)[0] == 200 for s in stack.app_servers)
+    # nginx reached one of them; each pool reconnects on its own first use, and on a busy machine
+    # a healthcheck may still say "degraded" (a slow first ping) for a moment
+    wait_until("both app servers to be healthy again, without a restart", lambda: all(
+        app_health(s.port)[0] == 200 for s in stack.app_servers), timeout=30)
 
 
 def test_running_up_again_is_harmless(stack):
