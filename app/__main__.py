@@ -44,8 +44,7 @@ def tidy_forever(app, interval: float = 60.0) -> None:
         while True:
             gevent.sleep(interval)
             try:
-                with db.unit_of_work() as conn:
-                    done = housekeeping.tidy(conn, utcnow())
+                done = db.run(lambda conn: housekeeping.tidy(conn, utcnow()))
                 if any(done.values()):
                     log.info("housekeeping", extra=done)
             except Exception:  # noqa: BLE001 - the database may be restarting; try again next round
@@ -107,17 +106,15 @@ def main(argv: list[str]) -> int:
         elif args.command == "create-user":
             from app.bank import users
 
-            with db.unit_of_work() as conn:
-                made = users.create_customer(conn, args.first, args.last, args.email, args.password,
-                                             balance=Decimal(args.balance), monthly_limit=Decimal(args.limit),
-                                             rounds=args.rounds)
+            made = db.run(lambda conn: users.create_customer(
+                conn, args.first, args.last, args.email, args.password, balance=Decimal(args.balance),
+                monthly_limit=Decimal(args.limit), rounds=args.rounds))
             print(json.dumps(made))
         elif args.command == "audit":
             from app.bank import audit
 
-            with db.unit_of_work() as conn:
-                problems = audit.violations(conn)
-                print(json.dumps({"violations": problems, **audit.totals(conn)}))
+            problems, totals = db.run(lambda conn: (audit.violations(conn), audit.totals(conn)))
+            print(json.dumps({"violations": problems, **totals}))
             return 1 if problems else 0
     return 0
 

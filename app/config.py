@@ -51,6 +51,12 @@ class Config:
             "DB_POOL_SIZE": int(env.get("PIGGY_DB_POOL_SIZE", "10")),
             "DB_CONNECT_TIMEOUT": float(env.get("PIGGY_DB_CONNECT_TIMEOUT", "1")),
             "DB_POOL_TIMEOUT": float(env.get("PIGGY_DB_POOL_TIMEOUT", "2")),
+            # How long a request keeps retrying while the database is unreachable (app/db.py): long
+            # enough to hide a restart of MariaDB (0.2-0.7 s after kill -9 here), short enough that
+            # a longer outage still answers 503 well within the 2 s the failover drill allows.
+            "DB_RETRY_BUDGET_SECONDS": float(env.get("PIGGY_DB_RETRY_BUDGET_SECONDS", "1")),
+            "DB_READ_TIMEOUT": float(env.get("PIGGY_DB_READ_TIMEOUT_SECONDS", "30")),
+            "DB_WRITE_TIMEOUT": float(env.get("PIGGY_DB_WRITE_TIMEOUT_SECONDS", "30")),
             "JWT_SECRET_KEY": env.get("PIGGY_JWT_SECRET", ""),
             "JWT_ACCESS_TOKEN_EXPIRES": timedelta(seconds=int(env.get("PIGGY_TOKEN_LIFETIME_SECONDS", "900"))),
             "TAN_SECRET": env.get("PIGGY_TAN_SECRET", env.get("PIGGY_JWT_SECRET", "")),

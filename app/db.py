@@ -1,9 +1,27 @@
-"""Database access in one place: the pooled engine, a unit of work per use case, the health ping.
+"""Database access and its retry rules, in one place.
 
-A unit of work is a connection with an open transaction: it commits only when told to
-(`conn.commit()`), and leaving the `with` block without that rolls back.
-The pool pings each connection before handing it out, so after a database restart stale
-connections are replaced without restarting the app server.
+Every use case is a function of a connection, and `run(use_case)` is the one way to call it: in a
+unit of work, a connection with an open transaction that commits only when told to
+(`conn.commit()`); leaving without that rolls back. A request takes one connection for all its
+work, the check of its token included.
+
+`run` classifies what goes wrong:
+
+* The database went away, or the outcome of a commit is unknown (MySQL errors 2013, 2006, 2003,
+  1047, 1180, 1927, 1053, or a connection SQLAlchemy found dead): the connection is discarded and
+  the whole use case runs again on a fresh one, with backoff, until the retry budget
+  (PIGGY_DB_RETRY_BUDGET_SECONDS) is spent; then the error goes up and the client gets a 503. So
+  an outage shorter than the budget is only latency. Running a use case again is safe because
+  every write is idempotent by key or by state: a transfer created again replays its
+  Idempotency-Key, a confirmation again finds the transfer booked, a logout again inserts nothing.
+  A commit whose answer was lost may have been applied; the re-run sees that and answers it.
+* The database rolled the transaction back (deadlock victim 1213, lock wait timeout 1205):
+  nothing happened, so it is run again, up to three attempts in all.
+
+This replaces the pool's pre-ping (a round trip on every checkout): a connection that died while
+it sat in the pool (the database restarted) fails on its first statement, and the first retry
+after a lost connection does not wait; SQLAlchemy then also discards every other connection
+pooled before the failure, so one request pays for the restart, not one per connection.
 """
 
 import random
@@ -16,18 +34,28 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 _ENGINE_KEY = "piggybank_engine"
-RETRYABLE = {1213, 1205}  # deadlock victim, lock wait timeout
+ROLLED_BACK = {1213, 1205}  # deadlock victim, lock wait timeout: the database undid the transaction
+# The database is gone or unreachable, or a commit's outcome is unknown: lost connection (2013),
+# gone away (2006), can't connect (2003), node not ready (1047, Galera), error during commit (1180),
+# connection killed (1927), server shutting down (1053).
+UNAVAILABLE = {2013, 2006, 2003, 1047, 1180, 1927, 1053}
+ROLLED_BACK_ATTEMPTS = 3
+
+
+def error_code(error: BaseException) -> int | None:
+    args = getattr(getattr(error, "orig", None), "args", None)
+    return args[0] if args and isinstance(args[0], int) else None
 
 
 def is_unavailable(error: BaseException) -> bool:
     """True when a DB error is about reaching the database rather than about the statement."""
-    if isinstance(error, DBAPIError):
-        return bool(error.connection_invalidated) or getattr(error.orig, "args", [0])[0] in {
-            2003, 2006, 2013, 2014, 1927, 1053}
-    return False
+    return isinstance(error, DBAPIError) and (bool(error.connection_invalidated)
+                                              or error_code(error) in UNAVAILABLE)
 
 
-def make_engine(config) -> Engine:
+def make_engine(config, pre_ping: bool = False) -> Engine:
+    """The pooled engine. `pre_ping` is for code that uses it outside `run` (the tests' and the load
+    tools' own engines): the pool then checks each connection with a ping as it hands it out."""
     url = (f"mysql+pymysql://{config['DB_USER']}:{config['DB_PASSWORD']}"
            f"@{config['DB_HOST']}:{config['DB_PORT']}/{config['DB_NAME']}?charset=utf8mb4")
     engine = create_engine(
@@ -35,10 +63,17 @@ def make_engine(config) -> Engine:
         pool_size=config["DB_POOL_SIZE"],
         max_overflow=0,
         pool_timeout=config["DB_POOL_TIMEOUT"],
-        pool_pre_ping=True,
+        # The app goes without: run() replaces a dead connection when its first statement fails.
+        pool_pre_ping=pre_ping,
+        # No rollback when a connection goes back: the unit of work has committed or rolled back
+        # already (SQLAlchemy rolls back an open transaction when the connection is closed).
+        pool_reset_on_return=None,
         pool_recycle=3600,
         connect_args={"connect_timeout": config["DB_CONNECT_TIMEOUT"],
-                      "read_timeout": 30, "write_timeout": 30},
+                      "read_timeout": config["DB_READ_TIMEOUT"], "write_timeout": config["DB_WRITE_TIMEOUT"],
+                      # The database is on loopback (or the compose network). PyMySQL 1.2 otherwise
+                      # tries TLS and builds an SSL context, CA bundle and all, for every new connection.
+                      "ssl_disabled": True},
     )
 
     @event.listens_for(engine, "connect")
@@ -58,8 +93,7 @@ def engine_for(app) -> Engine:
 
 
 @contextmanager
-def unit_of_work():
-    """A connection in a transaction; commit explicitly, otherwise it rolls back on exit."""
+def _unit_of_work():
     from app.metrics import DB_POOL_WAITING
 
     with DB_POOL_WAITING.track_inprogress():  # waiting for the pool (and, if need be, a new connection)
@@ -68,25 +102,45 @@ def unit_of_work():
         yield conn
 
 
-def run(use_case, attempts: int = 3):
-    """Run `use_case(conn)` in a unit of work, again from the start if the database chose it as
-    a deadlock victim (InnoDB has then rolled the whole transaction back, so nothing happened)."""
-    for attempt in range(1, attempts + 1):
+def _backoff(attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`: 20 ms doubling to at most 250 ms, with jitter."""
+    return min(0.02 * 2 ** (attempt - 1), 0.25) * random.uniform(0.5, 1.0)
+
+
+def run(use_case, budget: float | None = None):
+    """`use_case(conn)` in a unit of work, run again under the rules above; returns what it returns.
+
+    `budget`: seconds to keep retrying while the database is unavailable (default: the
+    DB_RETRY_BUDGET_SECONDS setting); 0 still replaces a connection found dead once."""
+    if budget is None:
+        budget = current_app.config["DB_RETRY_BUDGET_SECONDS"]
+    deadline = time.monotonic() + budget
+    attempt = 0
+    while True:
+        attempt += 1
         try:
-            with unit_of_work() as conn:
+            with _unit_of_work() as conn:
                 return use_case(conn)
         except DBAPIError as error:
-            if attempt == attempts or getattr(error.orig, "args", [0])[0] not in RETRYABLE:
+            code = error_code(error)
+            if code in ROLLED_BACK and attempt < ROLLED_BACK_ATTEMPTS:
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+                continue
+            if not is_unavailable(error):
                 raise
-            time.sleep(random.uniform(0.005, 0.05) * attempt)
-    raise AssertionError("unreachable")
+            if attempt == 1 and error.connection_invalidated:
+                continue  # most likely a pooled connection the database dropped: replace it at once
+            delay = _backoff(attempt)
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)  # gevent's, after monkey-patching: other requests go on
 
 
 def ping() -> float:
-    """Round trip of `SELECT 1` in milliseconds; raises when the database can't be reached."""
+    """Round trip of `SELECT 1` in milliseconds (a dead pooled connection is replaced once, with
+    no further retries: the healthcheck must answer at once); raises when the database can't be reached."""
     started = time.perf_counter()
-    with get_engine().connect() as conn:
-        conn.execute(text("SELECT 1"))
+    run(lambda conn: conn.execute(text("SELECT 1")), budget=0)
     return (time.perf_counter() - started) * 1000
 
 

@@ -14,12 +14,11 @@ from datetime import datetime
 
 import gevent
 from flask import current_app
-from flask_jwt_extended import decode_token
 from flask_sock import Sock
 from gevent.queue import Empty, Queue
 
 from app import db, metrics
-from app.api.auth import is_refused
+from app.api.auth import run_signed_in, session_of
 from app.bank import notifications
 
 log = logging.getLogger(__name__)
@@ -53,10 +52,9 @@ class Hub:
         with app.app_context():
             while not self.stopping:
                 try:
-                    with db.unit_of_work() as conn:
-                        if last_id is None:
-                            last_id = notifications.latest_id(conn)
-                        feed = notifications.newer_than(conn, last_id)
+                    if last_id is None:
+                        last_id = db.run(notifications.latest_id)
+                    feed = db.run(lambda conn, after=last_id: notifications.newer_than(conn, after))
                     for notification_id, user_id, message in feed:
                         last_id = notification_id
                         for queue in list(self.subscribers.get(user_id, ())):
@@ -79,10 +77,9 @@ def _authenticate(ws) -> tuple[int, int, float] | None:
     """(user id, last seen id, token expiry) from the first message, or None."""
     try:
         hello = json.loads(ws.receive(timeout=10) or "{}")
-        claims = decode_token(hello["token"])
-        if is_refused(claims):
-            return None
-        return int(claims["sub"]), int(hello.get("lastId") or 0), float(claims["exp"])
+        session = session_of(hello["token"])
+        run_signed_in(session, lambda _conn, _caller: None)  # raises if it was logged out
+        return session.user_id, int(hello.get("lastId") or 0), float(session.expires_at)
     except Exception:  # noqa: BLE001 - anything wrong in the greeting is "unauthorized"
         return None
 
@@ -99,8 +96,7 @@ def notifications_socket(ws):
     try:
         ws.send(json.dumps({"type": "welcome", "instance": current_app.config["INSTANCE"]}))
         while True:  # catch up on everything missed, a page at a time
-            with db.unit_of_work() as conn:
-                missed = notifications.for_user(conn, user_id, after=last_seen)
+            missed = db.run(lambda conn, after=last_seen: notifications.for_user(conn, user_id, after=after))
             for message in missed:
                 ws.send(json.dumps(message))
                 last_seen = message["id"]

@@ -52,7 +52,7 @@ def init_app(app) -> None:
         for value in values:
             counter.labels(value)
     UPTIME.set_function(lambda: time.time() - _STARTED)
-    # The pool is read when Prometheus scrapes; "waiting" is counted around db.unit_of_work().
+    # The pool is read when Prometheus scrapes; "waiting" is counted in db.run's unit of work.
     pool = db.engine_for(app).pool
     DB_POOL_SIZE.set_function(pool.size)
     DB_POOL_IN_USE.set_function(pool.checkedout)

@@ -108,7 +108,9 @@ end
 """ + REPORT_LUA
 
 TARGETS = {"ratio_to_flask": 0.5, "metrics_cost": 0.05, "p99_ms": 50.0, "rss_mb": 100.0,
-           "app_kill_s": 3.0, "db_kill_s": 10.0}
+           "app_kill_s": 3.0, "db_kill_s": 10.0, "user_round_trips": 2,
+           # issue 12: twice the transfer flow's 95.9 transfers/s of the 2026-11-28 run
+           "transfers_per_s": 2 * 95.9}
 
 
 def free_port() -> int:
@@ -369,6 +371,7 @@ def run(args) -> dict:
         return answer.json()["access_token"]
 
     tokens = [login(p) for p in people[:args.connections]]
+    started = datetime.now(UTC).replace(tzinfo=None)  # the ledger checks look at transfers from here on
     work = Path(tempfile.mkdtemp(prefix="piggybank-bench-"))
     user_lua, transfer_lua = work / "report.lua", work / "transfer.lua"
     user_lua.write_text(REPORT_LUA)
@@ -442,7 +445,7 @@ def run(args) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
     summary = {name: {key: median_of(runs, key) for key in
-                      ("rps", "p50_ms", "p95_ms", "p99_ms", "max_ms", "errors", "transfers_per_s", "rss_mb")}
+                      ("rps", "p50_ms", "p95_ms", "p99_ms", "max_ms", "errors", "transfers_per_s", "bad", "rss_mb")}
                | {"rps_min": min(r["rps"] for r in runs), "rps_max": max(r["rps"] for r in runs),
                   "cpu_ms_per_request": {g: round(statistics.median(r["cpu_ms_per_request"][g] for r in runs), 3)
                                          for g in runs[0]["cpu_ms_per_request"]}}
@@ -459,6 +462,17 @@ def run(args) -> dict:
                                   / summary["app metrics on"]["cpu_ms_per_request"]["app servers"], 3),
         "rss_mb_under_load": {name: round(value / 2**20, 1) for name, value in sorted(rss.items())},
     })
+    from load import ledger
+
+    book = ledger.check(stack, {}, since=started)
+    report["ledger"] = {key: book[key] for key in ("ok", "invariant_violations", "doubled_keys", "orphan_transfers",
+                                                   "problems")}
+    print(f"Ledger after the transfer flow: {'right' if book['ok'] else 'BROKEN'} {book['problems'][:3]}", flush=True)
+    print("Database round trips per request (MariaDB's counters, net of the background) ...", flush=True)
+    report["round_trips"] = measure_round_trips(stack, tokens[0], people[1].iban)
+    for name, counted in report["round_trips"].items():
+        print(f"  {name:<32} {counted['round_trips']:5.2f} round trips ({counted['statements']:.2f} statements, "
+              f"{counted['pings']:.2f} pings)", flush=True)
     print("Restart drills (kill -9 until healthy) on the running stack ...", flush=True)
     report["restarts"] = restart_drills(stack, args.drills)
     if not args.skip_startup:
@@ -469,12 +483,31 @@ def run(args) -> dict:
     return report
 
 
+def measure_round_trips(stack: Stack, token: str, recipient_iban: str) -> dict:
+    """Round trips of GET /api/user and of each step of the transfer flow, through nginx."""
+    from load import roundtrips
+
+    base = f"https://127.0.0.1:{stack.ports['https']}"
+    session = http()
+    session.headers["Authorization"] = f"JWT {token}"
+
+    def get_user(_i):
+        session.get(f"{base}/api/user", timeout=15).raise_for_status()
+
+    counted = {"GET /api/user": roundtrips.per_request(stack, get_user, 200)}
+    for step, values in roundtrips.transfer_flow(stack, base, token, recipient_iban).items():
+        counted[f"transfer flow: {step}"] = values
+    return counted
+
+
 def evaluate(report: dict) -> dict:
     user = report["summary"]["stack GET /api/user"]
     restarts = report["restarts"]
     app_kill = statistics.median(restarts["appserver1_s"])
     db_kill = statistics.median(restarts["mariadb_until_app_servers_healthy_s"])
     rss = max(report["rss_mb_under_load"].values(), default=0)
+    flow = report["summary"]["stack transfer flow"]
+    user_trips = report["round_trips"]["GET /api/user"]["round_trips"]
     return {
         "GET /api/user >= 50 % of the minimal Flask baseline": {
             "measured": f"{report['ratio_to_flask'] * 100:.0f} %", "met": report["ratio_to_flask"] >= 0.5},
@@ -488,6 +521,14 @@ def evaluate(report: dict) -> dict:
             "measured": f"{app_kill:.2f} s (median)", "met": app_kill <= 3},
         "the database within 10 s of kill -9 (app servers healthy again)": {
             "measured": f"{db_kill:.2f} s (median)", "met": db_kill <= 10},
+        "GET /api/user: at most 2 database round trips": {
+            "measured": f"{user_trips:.2f}", "met": round(user_trips, 1) <= TARGETS["user_round_trips"]},
+        "transfer flow >= 2x the 95.9 transfers/s of 2026-11-28": {
+            "measured": f"{flow['transfers_per_s']:.1f} transfers/s (all booked: {'yes' if not flow['bad'] else 'no'})",
+            "met": flow["transfers_per_s"] >= TARGETS["transfers_per_s"] and not flow["bad"]},
+        "the ledger is right after the benchmark's transfers": {
+            "measured": "right" if report["ledger"]["ok"] else f"{len(report['ledger']['problems'])} problems",
+            "met": report["ledger"]["ok"]},
     }
 
 

@@ -44,7 +44,7 @@ def engine(stack: Stack, pool_size: int = 2) -> Engine:
     config = {**Config.from_env(), "DB_HOST": "127.0.0.1", "DB_PORT": stack.ports["db"],
               "DB_PASSWORD": secrets["PIGGY_DB_PASSWORD"], "DB_POOL_SIZE": pool_size, "DB_CONNECT_TIMEOUT": 3.0,
               "DB_POOL_TIMEOUT": 10.0}
-    return make_engine(config)
+    return make_engine(config, pre_ping=True)
 
 
 def _password(secret: str, email: str) -> str:

@@ -131,6 +131,17 @@ def bench_markdown(report: dict, image: str) -> str:
         cpu = summary[name].get("cpu_ms_per_request", {})
         lines.append(f"| {name} | " + " | ".join(_fmt(cpu.get(g), 3) if g in cpu else "–" for g in groups)
                      + f" | {_fmt(sum(cpu.values()), 3)} |")
+    trips = report.get("round_trips") or {}
+    if trips:
+        lines += ["", "Database round trips per request, counted by MariaDB (`Questions` + pings, before and after, "
+                  "net of the background: exporter, healthchecks, notification pollers; load/roundtrips.py), requests "
+                  "sent one after another through nginx:", "",
+                  "| request | round trips | statements | pings | SELECT | INSERT | UPDATE | COMMIT | ROLLBACK | "
+                  "new connections |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for name, c in trips.items():
+            lines.append(f"| {name} | **{c['round_trips']:.2f}** | {c['statements']:.2f} | {c['pings']:.2f} "
+                         f"| {c['com_select']:.2f} | {c['com_insert']:.2f} | {c['com_update']:.2f} "
+                         f"| {c['com_commit']:.2f} | {c['com_rollback']:.2f} | {c['connections']:.2f} |")
     startup = report.get("startup") or {}
     restarts = report["restarts"]
     lines += [
@@ -140,9 +151,14 @@ def bench_markdown(report: dict, image: str) -> str:
         "(gevent WSGIServer, TCP_NODELAY), behind the same nginx config. Every target answers the same "
         "GET /api/user request with a body of the same shape.",
         "",
-        f"- GET /api/user through nginx: **{report['ratio_to_flask'] * 100:.0f} %** of the minimal Flask "
+        f"- GET /api/user through nginx: **{report['ratio_to_flask'] * 100:.0f} %** (ratio "
+        f"{report['ratio_to_flask']:.2f}) of the minimal Flask "
         f"baseline, **{report['ratio_to_wsgi'] * 100:.0f} %** of the bare WSGI callable (the Flask baseline "
         f"itself reaches {report['flask_to_wsgi'] * 100:.0f} % of the bare callable).",
+        f"- Transfer flow (create, the demo phone, confirm): **{summary['stack transfer flow']['transfers_per_s']:.1f} "
+        f"transfers/s**, {summary['stack transfer flow']['transfers_per_s'] / 95.9:.1f}x the 95.9 of 2026-11-28 "
+        f"(issue 12's baseline); ledger after the run: "
+        f"{'right' if report.get('ledger', {}).get('ok') else 'see the targets below'}.",
         f"- Cost of observability (prometheus-flask-exporter on vs off): **{report['metrics_cost_cpu'] * 100:.1f} %** "
         "of throughput, from the app servers' CPU time per request (they are CPU-bound, so throughput goes with "
         f"1/CPU per request); wrk's throughput ratio in the same run says {report['metrics_cost'] * 100:.1f} %, "
@@ -160,7 +176,7 @@ def bench_markdown(report: dict, image: str) -> str:
                      f"{startup['cold_s']:.1f} s (new data directory, schema and seed), warm {startup['warm_s']:.1f} s "
                      f"(launcher's own figure: {_fmt(startup.get('cold_reported_s'))} s / "
                      f"{_fmt(startup.get('warm_reported_s'))} s; the rest is `make`'s install check).")
-    lines += ["", "| target (issue 6) | measured | met |", "|---|---:|:---:|"]
+    lines += ["", "| target (issues 6 and 12) | measured | met |", "|---|---:|:---:|"]
     for name, target in report["targets"].items():
         lines.append(f"| {name} | {target['measured']} | {'yes' if target['met'] else '**no**'} |")
     lines += ["", f"![Benchmark]({image})"]

@@ -63,7 +63,7 @@ def db_engine(app_config):
     """A direct SQLAlchemy engine on the test stack's database (for setup and for auditing)."""
     from app.db import make_engine
 
-    engine = make_engine(app_config)
+    engine = make_engine(app_config, pre_ping=True)  # other tests restart the database
     yield engine
     engine.dispose()
 

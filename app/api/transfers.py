@@ -5,11 +5,11 @@ from decimal import Decimal
 from flask import current_app
 from flask_openapi3 import APIBlueprint, Tag
 
-from app import db, metrics
+from app import metrics
 from app.api import responses
-from app.api.auth import SECURITY, login_required, utcnow
+from app.api.auth import SECURITY, login_required, run_signed_in, utcnow
 from app.api.schemas import ConfirmIn, IdempotencyHeader, TransferIn, TransferOut, TransferPath
-from app.bank import mtan, transfers
+from app.bank import mtan, transfers, users
 from app.bank.errors import BankError, InvalidTan, TanExpired
 
 bp = APIBlueprint("transfers", __name__, url_prefix="/api/transfers", abp_tags=[Tag(name="transfers")],
@@ -25,15 +25,15 @@ def rules() -> transfers.TransferRules:
 
 @bp.post("", responses=responses(201, TransferOut, 401, 422))
 @login_required
-def create_transfer(user_id: int, header: IdempotencyHeader, body: TransferIn):
+def create_transfer(session: users.Session, header: IdempotencyHeader, body: TransferIn):
     """Create a pending transfer and send its mTAN by SMS. A retry with the same Idempotency-Key
     answers the same transfer; the same key with another body is refused (422)."""
     new = transfers.NewTransfer(
         recipient_iban=body.recipientIban.replace(" ", "").upper(), recipient_name=body.recipientName.strip(),
         amount=Decimal(body.amount), comment=body.comment, tags=tuple(body.tags))
     try:
-        status, answer = db.run(lambda conn: transfers.create(
-            conn, user_id, header.idempotency_key, new, rules(), mtan.DemoOutbox(), utcnow()))
+        status, answer = run_signed_in(session, lambda conn, caller: transfers.create(
+            conn, caller, header.idempotency_key, new, rules(), mtan.DemoOutbox(), utcnow()))
     except BankError as error:
         metrics.TRANSFERS_REJECTED.labels(error.code).inc()
         raise
@@ -43,12 +43,12 @@ def create_transfer(user_id: int, header: IdempotencyHeader, body: TransferIn):
 
 @bp.post("/<int:transfer_id>/confirm", responses=responses(200, TransferOut, 401, 404, 409, 410, 422))
 @login_required
-def confirm_transfer(user_id: int, path: TransferPath, body: ConfirmIn):
+def confirm_transfer(session: users.Session, path: TransferPath, body: ConfirmIn):
     """Book the transfer with its mTAN. Wrong mTAN: 422 with attemptsLeft; the third wrong one
     cancels it (409 afterwards); expired: 410. Confirming a booked transfer again answers it again."""
     try:
-        answer, booked_now = db.run(lambda conn: transfers.confirm(
-            conn, user_id, path.transfer_id, body.tan, rules(), utcnow()))
+        answer, booked_now = run_signed_in(session, lambda conn, caller: transfers.confirm(
+            conn, caller, path.transfer_id, body.tan, rules(), utcnow()))
     except InvalidTan:
         metrics.MTAN_CHECKS.labels("wrong").inc()
         raise
@@ -66,7 +66,6 @@ def confirm_transfer(user_id: int, path: TransferPath, body: ConfirmIn):
 
 @bp.get("/<int:transfer_id>", responses=responses(200, TransferOut, 401, 404))
 @login_required
-def get_transfer(user_id: int, path: TransferPath):
+def get_transfer(session: users.Session, path: TransferPath):
     """One of the caller's transfers with its status."""
-    with db.unit_of_work() as conn:
-        return transfers.get(conn, user_id, path.transfer_id, rules())
+    return run_signed_in(session, lambda conn, caller: transfers.get(conn, caller, path.transfer_id, rules()))

@@ -4,9 +4,8 @@ from decimal import Decimal
 
 from flask_openapi3 import APIBlueprint, Tag
 
-from app import db
 from app.api import responses
-from app.api.auth import SECURITY, login_required, utcnow
+from app.api.auth import SECURITY, login_required, run_signed_in, utcnow
 from app.api.schemas import LimitIn, UserOut
 from app.bank import users
 
@@ -15,15 +14,15 @@ bp = APIBlueprint("user", __name__, url_prefix="/api/user", abp_tags=[Tag(name="
 
 @bp.get("", responses=responses(200, UserOut, 401))
 @login_required
-def get_user(user_id: int):
+def get_user(session: users.Session):
     """The caller's name, account, balance, monthly limit and what remains of it this month."""
-    with db.unit_of_work() as conn:
-        return users.profile(conn, user_id, utcnow())
+    return run_signed_in(session, lambda _conn, caller: users.profile(caller),
+                         spent_since=users.month_start(utcnow()))
 
 
 @bp.put("/limit", responses=responses(200, UserOut, 401, 422))
 @login_required
-def put_limit(user_id: int, body: LimitIn):
+def put_limit(session: users.Session, body: LimitIn):
     """Change the monthly limit of outgoing transfers."""
-    with db.unit_of_work() as conn:
-        return users.set_monthly_limit(conn, user_id, Decimal(body.limit), utcnow())
+    return run_signed_in(session, lambda conn, _caller: users.set_monthly_limit(
+        conn, session, Decimal(body.limit), utcnow()))

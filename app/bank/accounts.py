@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import bindparam, text
 
 from . import money
-from .errors import InvalidRequest, NotFound
+from .errors import InvalidRequest
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -15,25 +15,25 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat() + "Z"
 
 
-def account_of(conn, user_id: int, lock: bool = False):
-    row = conn.execute(
-        text("SELECT id, iban, bic, holder_name, balance FROM accounts WHERE user_id = :u"
-             + (" FOR UPDATE" if lock else "")),
-        {"u": user_id},
-    ).first()
-    if row is None:
-        raise NotFound("This user has no account.")
-    return row
+def summary(caller) -> dict:
+    """GET /api/account's answer from the caller's `users.signed_in` row."""
+    return {"iban": caller.iban, "bic": caller.bic, "balance": money.fmt(caller.balance), "currency": "EUR"}
 
 
-def summary(conn, user_id: int) -> dict:
-    row = account_of(conn, user_id)
-    return {"iban": row.iban, "bic": row.bic, "balance": money.fmt(row.balance), "currency": "EUR"}
+_tags: dict[str, dict] = {}  # title -> {"id", "title", "color", "icon"}, in id order
+
+
+def tag_rows(conn) -> dict[str, dict]:
+    """The tags a transfer can carry, read once per process: only a migration changes them, and
+    migrations run before the app servers start."""
+    if not _tags:
+        rows = conn.execute(text("SELECT id, title, color, icon FROM tags ORDER BY id"))
+        _tags.update({r.title: {"id": r.id, "title": r.title, "color": r.color, "icon": r.icon} for r in rows})
+    return _tags
 
 
 def all_tags(conn) -> list[dict]:
-    rows = conn.execute(text("SELECT title, color, icon FROM tags ORDER BY id"))
-    return [{"title": r.title, "color": r.color, "icon": r.icon} for r in rows]
+    return [{"title": t["title"], "color": t["color"], "icon": t["icon"]} for t in tag_rows(conn).values()]
 
 
 def tags_by_transfer(conn, transfer_ids: list[int]) -> dict[int, list[dict]]:
@@ -93,9 +93,8 @@ def tag_clause(tag: str | None, params: dict) -> str:
             " WHERE tt.transfer_id = t.id AND g.title = :tag)")
 
 
-def activity(conn, user_id: int, f: ActivityFilter) -> dict:
-    account = account_of(conn, user_id)
-    params: dict = {"acc": account.id, "limit": f.limit + 1}
+def activity(conn, account_id: int, f: ActivityFilter) -> dict:
+    params: dict = {"acc": account_id, "limit": f.limit + 1}
     where = "t.status = 'booked'"
     if f.direction == "out":
         where += " AND t.sender_account_id = :acc"
@@ -117,7 +116,7 @@ def activity(conn, user_id: int, f: ActivityFilter) -> dict:
     tags = tags_by_transfer(conn, [r.id for r in page])
     items = []
     for r in page:
-        outgoing = r.sender_account_id == account.id
+        outgoing = r.sender_account_id == account_id
         items.append({
             "id": r.id,
             "direction": "out" if outgoing else "in",

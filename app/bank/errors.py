@@ -17,6 +17,12 @@ class InvalidCredentials(BankError):
     code = "invalid_credentials"
 
 
+class SessionEnded(BankError):
+    """The token's user no longer exists or the token was logged out."""
+
+    code = "unauthorized"
+
+
 class AccountLocked(BankError):
     code = "account_locked"
 

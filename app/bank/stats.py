@@ -5,16 +5,15 @@ from datetime import date
 from sqlalchemy import text
 
 from . import money
-from .accounts import account_of, date_range_clause, tag_clause
+from .accounts import date_range_clause, tag_clause
 
 PERIOD_FORMATS = {"daily": "%Y-%m-%d", "monthly": "%Y-%m", "yearly": "%Y"}
 
 
-def series(conn, user_id: int, interval: str, direction: str = "out", tag: str | None = None,
+def series(conn, account_id: int, interval: str, direction: str = "out", tag: str | None = None,
            date_from: date | None = None, date_to: date | None = None) -> dict:
-    account = account_of(conn, user_id)
     side = "sender_account_id" if direction == "out" else "recipient_account_id"
-    params = {"acc": account.id, "fmt": PERIOD_FORMATS[interval]}
+    params = {"acc": account_id, "fmt": PERIOD_FORMATS[interval]}
     where = f"t.{side} = :acc AND t.status = 'booked'"
     where += tag_clause(tag, params) + date_range_clause(date_from, date_to, params)
     rows = conn.execute(text(

@@ -47,13 +47,11 @@ class NewTransfer:
             "amount": money.fmt(self.amount), "comment": self.comment, "tags": sorted(self.tags)})
 
 
-_SELECT = (
-    "SELECT t.id, t.amount, t.comment, t.recipient_name, t.status, t.reject_reason, t.tan_hash,"
-    " t.tan_attempts, t.created_at, t.expires_at, t.booked_at, t.sender_account_id,"
-    " t.recipient_account_id, r.iban AS recipient_iban, r.user_id AS recipient_user_id,"
-    " s.iban AS sender_iban, s.holder_name AS sender_name, s.user_id AS sender_user_id"
-    " FROM transfers t JOIN accounts s ON s.id = t.sender_account_id"
-    " JOIN accounts r ON r.id = t.recipient_account_id WHERE t.id = :id AND s.user_id = :u")
+# The transfer's own columns; its tags as "id,id" (the tag list is cached, app.bank.accounts).
+_COLUMNS = (
+    "t.id, t.amount, t.comment, t.recipient_name, t.status, t.reject_reason, t.tan_hash, t.tan_attempts,"
+    " t.created_at, t.expires_at, t.booked_at, t.sender_account_id, t.recipient_account_id,"
+    " (SELECT GROUP_CONCAT(tag_id ORDER BY tag_id) FROM transfer_tags WHERE transfer_id = t.id) AS tag_ids")
 
 _CLOSED_MESSAGES = {
     "cancelled": ("transfer_cancelled", "This transfer was cancelled after too many wrong mTANs."),
@@ -61,15 +59,30 @@ _CLOSED_MESSAGES = {
 }
 
 
-def _load(conn, user_id: int, transfer_id: int, lock: bool = False):
-    if lock:
-        # Lock the transfer row alone: FOR UPDATE on the join would also lock both accounts, in
-        # whatever order the optimizer reads them.
-        conn.execute(text("SELECT id FROM transfers WHERE id = :id FOR UPDATE"), {"id": transfer_id})
-    row = conn.execute(text(_SELECT), {"id": transfer_id, "u": user_id}).first()
+def _load(conn, caller, transfer_id: int):
+    """One of the caller's transfers with its recipient's IBAN and user."""
+    row = conn.execute(text(f"SELECT {_COLUMNS}, r.iban AS recipient_iban, r.user_id AS recipient_user_id"
+                            " FROM transfers t JOIN accounts r ON r.id = t.recipient_account_id"
+                            " WHERE t.id = :id AND t.sender_account_id = :acc"),
+                       {"id": transfer_id, "acc": caller.account_id}).first()
     if row is None:
         raise NotFound("No such transfer.")
     return row
+
+
+def _load_locked(conn, caller, transfer_id: int) -> dict:
+    """The transfer under an exclusive lock, as a dict. Its state comes from the locking read itself,
+    which returns the latest committed version: the transaction's snapshot may be older (its first
+    read, the session check, came before the lock), and a concurrent confirmation may have booked
+    it meanwhile. The lock is on the transfer row alone: FOR UPDATE on a join would also lock both
+    accounts, in whatever order the optimizer reads them."""
+    row = conn.execute(text(f"SELECT {_COLUMNS} FROM transfers t WHERE t.id = :id AND t.sender_account_id = :acc"
+                            " FOR UPDATE"), {"id": transfer_id, "acc": caller.account_id}).first()
+    if row is None:
+        raise NotFound("No such transfer.")
+    recipient = conn.execute(text("SELECT iban, user_id FROM accounts WHERE id = :id"),
+                             {"id": row.recipient_account_id}).one()
+    return {**row._asdict(), "recipient_iban": recipient.iban, "recipient_user_id": recipient.user_id}
 
 
 def _lock_accounts(conn, first: int, second: int, mode: str) -> dict:
@@ -79,30 +92,36 @@ def _lock_accounts(conn, first: int, second: int, mode: str) -> dict:
     return {row.id: row for row in rows}
 
 
-def _view(conn, row, rules: TransferRules) -> dict:
+def _tags_of(conn, tag_ids: str | None) -> list[dict]:
+    wanted = {int(i) for i in (tag_ids or "").split(",") if i}
+    return [{"title": t["title"], "color": t["color"], "icon": t["icon"]}
+            for t in accounts.tag_rows(conn).values() if t["id"] in wanted]
+
+
+def _view(conn, t: dict, rules: TransferRules) -> dict:
     return {
-        "id": row.id,
-        "status": row.status,
-        "amount": money.fmt(row.amount),
+        "id": t["id"],
+        "status": t["status"],
+        "amount": money.fmt(t["amount"]),
         "currency": "EUR",
-        "recipientIban": row.recipient_iban,
-        "recipientName": row.recipient_name,
-        "comment": row.comment,
-        "tags": accounts.tags_by_transfer(conn, [row.id]).get(row.id, []),
-        "createdAt": iso(row.created_at),
-        "expiresAt": iso(row.expires_at),
-        "bookedAt": iso(row.booked_at),
-        "tanAttemptsLeft": max(rules.tan_max_attempts - row.tan_attempts, 0),
-        "rejectReason": row.reject_reason,
+        "recipientIban": t["recipient_iban"],
+        "recipientName": t["recipient_name"],
+        "comment": t["comment"],
+        "tags": _tags_of(conn, t["tag_ids"]),
+        "createdAt": iso(t["created_at"]),
+        "expiresAt": iso(t["expires_at"]),
+        "bookedAt": iso(t["booked_at"]),
+        "tanAttemptsLeft": max(rules.tan_max_attempts - t["tan_attempts"], 0),
+        "rejectReason": t["reject_reason"],
     }
 
 
-def get(conn, user_id: int, transfer_id: int, rules: TransferRules) -> dict:
-    return _view(conn, _load(conn, user_id, transfer_id), rules)
+def get(conn, caller, transfer_id: int, rules: TransferRules) -> dict:
+    return _view(conn, _load(conn, caller, transfer_id)._asdict(), rules)
 
 
-def _check(conn, user_id: int, new: NewTransfer, rules: TransferRules):
-    """The sender's account and the recipient's, or the rule the request breaks."""
+def _check(conn, caller, new: NewTransfer, rules: TransferRules):
+    """The recipient's account and the tags' ids, or the rule the request breaks."""
     if new.amount <= 0:
         raise InvalidRequest("invalid_amount", "The amount must be more than 0.00.")
     if new.amount > rules.max_amount:
@@ -110,53 +129,57 @@ def _check(conn, user_id: int, new: NewTransfer, rules: TransferRules):
                              maxAmount=money.fmt(rules.max_amount))
     if not money.is_valid_iban(new.recipient_iban):
         raise InvalidRequest("invalid_iban", "The IBAN is not valid (its check digits don't match).")
-    sender = accounts.account_of(conn, user_id)
+    known = accounts.tag_rows(conn)
+    unknown = sorted(set(new.tags) - set(known))
+    if unknown:
+        raise InvalidRequest("unknown_tag", f"Unknown tag: {', '.join(unknown)}.", tags=unknown)
     recipient = conn.execute(text("SELECT id, iban FROM accounts WHERE iban = :iban"),
                              {"iban": money.normalize_iban(new.recipient_iban)}).first()
     if recipient is None:
         raise InvalidRequest("unknown_recipient", "No account with this IBAN is known to PiggyBank.")
-    if recipient.id == sender.id:
+    if recipient.id == caller.account_id:
         raise InvalidRequest("same_account", "You can't transfer money to your own account.")
-    known = set(conn.execute(text("SELECT title FROM tags")).scalars())
-    unknown = sorted(set(new.tags) - known)
-    if unknown:
-        raise InvalidRequest("unknown_tag", f"Unknown tag: {', '.join(unknown)}.", tags=unknown)
-    return sender, recipient
+    return recipient, sorted(known[title]["id"] for title in set(new.tags))
 
 
-def create(conn, user_id: int, key: str, new: NewTransfer, rules: TransferRules,
+def create(conn, caller, key: str, new: NewTransfer, rules: TransferRules,
            gateway: mtan.SmsGateway, now: datetime) -> tuple[int, dict]:
-    """Create a pending transfer and send its mTAN; returns (status, body). Commits."""
+    """Create a pending transfer and send its mTAN; returns (status, body). Commits.
+    `caller` is the sender's `users.signed_in` row."""
     request_hash = new.fingerprint()
-    seen = idempotency.replay(conn, user_id, key, request_hash)
+    seen = idempotency.replay(conn, caller.id, key, request_hash)
     if seen:
         return seen
-    sender, recipient = _check(conn, user_id, new, rules)
+    recipient, tag_ids = _check(conn, caller, new, rules)
     # The foreign keys of the new row take shared locks on both accounts; take them in id order
     # first, so a concurrent booking (exclusive locks, same order) can't deadlock with us.
-    _lock_accounts(conn, sender.id, recipient.id, "LOCK IN SHARE MODE")
-    transfer_id = conn.execute(
+    _lock_accounts(conn, caller.account_id, recipient.id, "LOCK IN SHARE MODE")
+    transfer = {"amount": new.amount, "comment": new.comment, "recipient_name": new.recipient_name,
+                "status": "pending", "reject_reason": None, "tan_attempts": 0, "created_at": now,
+                "expires_at": now + rules.tan_lifetime, "booked_at": None, "recipient_iban": recipient.iban,
+                "tag_ids": ",".join(map(str, tag_ids))}
+    transfer["id"] = conn.execute(
         text("INSERT INTO transfers (sender_account_id, recipient_account_id, recipient_name, amount, comment,"
              " status, created_at, expires_at) VALUES (:s, :r, :name, :amount, :comment, 'pending', :now, :exp)"
              " RETURNING id"),
-        {"s": sender.id, "r": recipient.id, "name": new.recipient_name, "amount": new.amount,
-         "comment": new.comment, "now": now, "exp": now + rules.tan_lifetime},
+        {"s": caller.account_id, "r": recipient.id, "name": new.recipient_name, "amount": new.amount,
+         "comment": new.comment, "now": now, "exp": transfer["expires_at"]},
     ).scalar_one()
-    for title in sorted(set(new.tags)):
-        conn.execute(
-            text("INSERT INTO transfer_tags (transfer_id, tag_id) SELECT :t, id FROM tags WHERE title = :title"),
-            {"t": transfer_id, "title": title})
+    if tag_ids:
+        conn.execute(text("INSERT INTO transfer_tags (transfer_id, tag_id) VALUES "
+                          + ", ".join(f"(:t, :tag{i})" for i in range(len(tag_ids)))),
+                     {"t": transfer["id"], **{f"tag{i}": tag for i, tag in enumerate(tag_ids)}})
     code = mtan.new_code()
     conn.execute(text("UPDATE transfers SET tan_hash = :h WHERE id = :id"),
-                 {"h": mtan.digest(rules.tan_secret, transfer_id, new.amount, recipient.iban, code), "id": transfer_id})
-    phone = conn.execute(text("SELECT phone FROM users WHERE id = :u"), {"u": user_id}).scalar_one()
+                 {"h": mtan.digest(rules.tan_secret, transfer["id"], new.amount, recipient.iban, code),
+                  "id": transfer["id"]})
     minutes = int(rules.tan_lifetime.total_seconds() // 60)
-    gateway.send(conn, user_id, phone, mtan.sms_text(code, transfer_id, new.amount, new.recipient_name, recipient.iban,
-                                                         minutes))
-    body = _view(conn, _load(conn, user_id, transfer_id), rules)
-    if not idempotency.remember(conn, user_id, key, request_hash, 201, body, transfer_id):
+    gateway.send(conn, caller.id, caller.phone, mtan.sms_text(code, transfer["id"], new.amount, new.recipient_name,
+                                                              recipient.iban, minutes))
+    body = _view(conn, transfer, rules)
+    if not idempotency.remember(conn, caller.id, key, request_hash, 201, body, transfer["id"]):
         conn.rollback()  # a concurrent request with the same key won: answer what it answered
-        return idempotency.replay(conn, user_id, key, request_hash)
+        return idempotency.replay(conn, caller.id, key, request_hash)
     conn.commit()
     return 201, body
 
@@ -167,59 +190,60 @@ def _close(conn, transfer_id: int, status: str, reason: str | None = None) -> No
     conn.commit()
 
 
-def confirm(conn, user_id: int, transfer_id: int, code: str, rules: TransferRules,
+def confirm(conn, caller, transfer_id: int, code: str, rules: TransferRules,
             now: datetime) -> tuple[dict, bool]:
     """Check the mTAN and book the transfer; returns (transfer, booked by this call).
-    Commits whatever it decides."""
-    row = _load(conn, user_id, transfer_id, lock=True)
-    if row.status == "booked":
+    Commits whatever it decides. `caller` is the sender's `users.signed_in` row."""
+    t = _load_locked(conn, caller, transfer_id)
+    if t["status"] == "booked":
         conn.rollback()
-        return _view(conn, row, rules), False
-    if row.status in _CLOSED_MESSAGES:
+        return _view(conn, t, rules), False
+    if t["status"] in _CLOSED_MESSAGES:
         conn.rollback()
-        if row.status == "expired":
+        if t["status"] == "expired":
             raise TanExpired(_CLOSED_MESSAGES["expired"][1])
-        raise TransferClosed(*_CLOSED_MESSAGES[row.status])
-    if row.status == "rejected":
+        raise TransferClosed(*_CLOSED_MESSAGES[t["status"]])
+    if t["status"] == "rejected":
         conn.rollback()
-        raise (InsufficientFunds() if row.reject_reason == "insufficient_funds" else MonthlyLimitExceeded())
-    if now >= row.expires_at:
-        _close(conn, row.id, "expired")
+        raise (InsufficientFunds() if t["reject_reason"] == "insufficient_funds" else MonthlyLimitExceeded())
+    if now >= t["expires_at"]:
+        _close(conn, t["id"], "expired")
         raise TanExpired(_CLOSED_MESSAGES["expired"][1])
-    if not mtan.matches(rules.tan_secret, row.id, row.amount, row.recipient_iban, code, row.tan_hash):
-        attempts = row.tan_attempts + 1
+    if not mtan.matches(rules.tan_secret, t["id"], t["amount"], t["recipient_iban"], code, t["tan_hash"]):
+        attempts = t["tan_attempts"] + 1
         left = max(rules.tan_max_attempts - attempts, 0)
-        conn.execute(text("UPDATE transfers SET tan_attempts = :a WHERE id = :id"), {"a": attempts, "id": row.id})
+        conn.execute(text("UPDATE transfers SET tan_attempts = :a WHERE id = :id"), {"a": attempts, "id": t["id"]})
         if left == 0:
-            _close(conn, row.id, "cancelled")
+            _close(conn, t["id"], "cancelled")
             raise InvalidTan("Wrong mTAN. No attempts are left: the transfer is cancelled.", attemptsLeft=0)
         conn.commit()
         raise InvalidTan(f"Wrong mTAN. {left} attempt{'s' if left != 1 else ''} left.", attemptsLeft=left)
-    return _book(conn, row, user_id, rules, now), True
+    return _book(conn, t, caller, rules, now), True
 
 
-def _book(conn, row, user_id: int, rules: TransferRules, now: datetime) -> dict:
-    locked = _lock_accounts(conn, row.sender_account_id, row.recipient_account_id, "FOR UPDATE")
-    sender_balance = locked[row.sender_account_id].balance
-    if sender_balance < row.amount:
-        _close(conn, row.id, "rejected", "insufficient_funds")
+def _book(conn, t: dict, caller, rules: TransferRules, now: datetime) -> dict:
+    sender, recipient, amount = t["sender_account_id"], t["recipient_account_id"], t["amount"]
+    locked = _lock_accounts(conn, sender, recipient, "FOR UPDATE")
+    if locked[sender].balance < amount:
+        _close(conn, t["id"], "rejected", "insufficient_funds")
         raise InsufficientFunds()
-    limit = conn.execute(text("SELECT monthly_limit FROM users WHERE id = :u"), {"u": user_id}).scalar_one()
-    spent = users.spent_this_month(conn, row.sender_account_id, now)
-    if spent + row.amount > limit:
-        _close(conn, row.id, "rejected", "monthly_limit_exceeded")
-        raise MonthlyLimitExceeded(remaining=money.fmt(max(limit - spent, Decimal(0))))
-    for account_id, delta in ((row.sender_account_id, -row.amount), (row.recipient_account_id, row.amount)):
-        conn.execute(text("UPDATE accounts SET balance = balance + :d WHERE id = :id"), {"d": delta, "id": account_id})
-        conn.execute(
-            text("INSERT INTO ledger_entries (account_id, transfer_id, amount, balance_after, created_at)"
-                 " SELECT id, :t, :d, balance, :now FROM accounts WHERE id = :id"),
-            {"t": row.id, "d": delta, "now": now, "id": account_id})
+    spent = users.spent_this_month(conn, sender, now)
+    if spent + amount > caller.monthly_limit:
+        _close(conn, t["id"], "rejected", "monthly_limit_exceeded")
+        raise MonthlyLimitExceeded(remaining=money.fmt(max(caller.monthly_limit - spent, Decimal(0))))
+    conn.execute(text("UPDATE accounts SET balance = balance + CASE id WHEN :s THEN :debit ELSE :amount END"
+                      " WHERE id IN (:s, :r)"), {"s": sender, "r": recipient, "amount": amount, "debit": -amount})
+    # Both balances are locked by this transaction, so the balances after are known here.
+    conn.execute(
+        text("INSERT INTO ledger_entries (account_id, transfer_id, amount, balance_after, created_at)"
+             " VALUES (:s, :t, :debit, :s_after, :now), (:r, :t, :amount, :r_after, :now)"),
+        {"s": sender, "r": recipient, "t": t["id"], "amount": amount, "debit": -amount, "now": now,
+         "s_after": locked[sender].balance - amount, "r_after": locked[recipient].balance + amount})
     conn.execute(text("UPDATE transfers SET status = 'booked', booked_at = :now, tan_hash = NULL WHERE id = :id"),
-                 {"now": now, "id": row.id})
-    if row.recipient_user_id is not None:
-        notifications.add(conn, row.recipient_user_id, "transfer_received", {
-            "amount": money.fmt(row.amount), "from": row.sender_name, "fromIban": row.sender_iban,
-            "transferId": row.id, "comment": row.comment})
+                 {"now": now, "id": t["id"]})
+    if t["recipient_user_id"] is not None:
+        notifications.add(conn, t["recipient_user_id"], "transfer_received", {
+            "amount": money.fmt(amount), "from": caller.holder_name, "fromIban": caller.iban,
+            "transferId": t["id"], "comment": t["comment"]})
     conn.commit()
-    return _view(conn, _load(conn, user_id, row.id), rules)
+    return _view(conn, {**t, "status": "booked", "booked_at": now}, rules)
