@@ -22,7 +22,7 @@ status:             ## Monit's summary and each app server's health
 restart:            ## restart the app servers one after the other (after a code change)
 	$(PY) -m stack restart
 
-drill:              ## kill -9 appserver1 three times and time Monit's restarts (SERVICE=mariadb ...)
+drill:              ## kill -9 appserver1 three times and time Monit's restarts (SERVICE=mariadb, db2 ...)
 	$(PY) -m stack drill $(or $(SERVICE),appserver1) --times 3
 
 lint:

@@ -79,7 +79,9 @@ def make_engine(config, pre_ping: bool = False) -> Engine:
     @event.listens_for(engine, "connect")
     def _utc_session(dbapi_connection, _record):
         with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET time_zone = '+00:00', SESSION innodb_lock_wait_timeout = 10")
+            # A lock wait ends as error 1205 (rolled back, run again) before the read timeout would
+            # cut the connection with the outcome unknown.
+            cursor.execute("SET time_zone = '+00:00', SESSION innodb_lock_wait_timeout = 3")
 
     return engine
 

@@ -191,20 +191,32 @@ def update_bench(report: dict, png: Path) -> None:
 
 # --- failover ----------------------------------------------------------------------------------------
 
+def topology(report: dict) -> str:
+    nodes = report.get("db_nodes", 1)
+    return "single MariaDB" if nodes == 1 else f"Galera cluster of {nodes} nodes (`PIGGY_DB_NODES={nodes}`)"
+
+
 def failover_markdown(report: dict, image: str) -> str:
+    load = report.get("load_average")
     lines = [
-        "## Failover drill (`make failover`)",
+        f"## Failover drill (`make failover`): {topology(report)}",
         "",
         f"Run {report['when']} against {report['host']}: {report['users']} simulated users (Locust journeys), "
-        f"{report['duration_s']:.0f} s, {report['cores']} cores, "
-        f"{'quick' if report['quick'] else 'full'} schedule. Requests are final answers after the client's own "
+        f"{report['duration_s']:.0f} s, {report['cores']} cores"
+        + (f", load average {load[0]:.1f} at the end" if load else "") + ", "
+        f"{'quick' if report['quick'] else 'full'} schedule; the app servers retry a use case for "
+        f"{report.get('db_retry_budget_s', '?')} s while the database is unavailable, with a "
+        f"{report.get('db_read_timeout_s', '?')} s read timeout. Requests are final answers after the client's own "
         "retries; latency is what the user waited (sign-ins excluded). \"new pid\" is when Monit had started a new "
         "process, \"healthy\" when its healthcheck answered 200 (for the database: when both app servers did); "
-        "\"prom 0/1\" when Prometheus showed up == 0 and 1 again (\"–\": the outage was shorter than a scrape).",
+        "\"prom 0/1\" when Prometheus showed up == 0 and 1 again (\"–\": the outage was shorter than a scrape); "
+        "\"writes back\" when the first booking asked for after the fault succeeded; \"ledger\" the books checked "
+        "right after the phase (every confirmed transfer booked once, money conserved, balances equal to their "
+        "ledger rows).",
         "",
         "| phase | requests | failed | client retries | p50 ms | p95 ms | p99 ms | max ms | new pid s | "
-        "healthy s | prom 0 s | prom 1 s | nginx retried |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "healthy s | prom 0 s | prom 1 s | writes back s | ledger | nginx retried |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
     ]
     for r in report["phases"]:
         healthy = r.get("app_servers_healthy_s", r.get("healthy_s"))
@@ -212,6 +224,8 @@ def failover_markdown(report: dict, image: str) -> str:
             f"| {r['phase']} | {r['requests']} | {r['failures']} | {r['client_retries']} | {_fmt(r['p50_ms'])} "
             f"| {_fmt(r['p95_ms'])} | {_fmt(r['p99_ms'], 0)} | {_fmt(r['max_ms'], 0)} | {_fmt(r.get('restarted_s'))} "
             f"| {_fmt(healthy)} | {_fmt(r.get('prometheus_down_s'))} | {_fmt(r.get('prometheus_up_s'))} "
+            f"| {_fmt(r.get('writes_back_s'), 2)} "
+            f"| {'–' if 'ledger_ok' not in r else 'right' if r['ledger_ok'] else '**broken**'} "
             f"| {r['nginx_retried_upstream']} |")
     totals, book = report["totals"], report["ledger"]
     lines += [
@@ -250,7 +264,7 @@ def failover_markdown(report: dict, image: str) -> str:
         or "nothing arrived") + ".")
     lines += ["", "| check | result |", "|---|:---:|"]
     for name, target in report["targets"].items():
-        lines.append(f"| target: {name} | {target['measured_s']:.2f} s, {'met' if target['met'] else '**not met**'} |")
+        lines.append(f"| target: {name} | {target['measured']}, {'met' if target['met'] else '**not met**'} |")
     for name, ok in report["checks"].items():
         lines.append(f"| {name} | {'ok' if ok else '**failed**'} |")
     lines += ["", f"![Failover timeline]({image})"]
@@ -258,6 +272,8 @@ def failover_markdown(report: dict, image: str) -> str:
 
 
 def update_failover(report: dict, png: Path) -> None:
+    """Each topology has its own section and picture: the single MariaDB's, and the cluster's."""
+    suffix = "" if report.get("db_nodes", 1) == 1 else "-cluster"
     IMG.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(png, IMG / "failover-timeline.png")
-    _update("failover", failover_markdown(report, "img/failover-timeline.png"))
+    shutil.copyfile(png, IMG / f"failover-timeline{suffix}.png")
+    _update(f"failover{suffix}", failover_markdown(report, f"img/failover-timeline{suffix}.png"))

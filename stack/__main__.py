@@ -13,7 +13,7 @@ def main() -> int:
     commands.add_parser("restart", help="restart the app servers one after the other (new code, no failed request)")
     drill = commands.add_parser("drill", help="kill -9 a process and time until Monit has it healthy again")
     drill.add_argument("service", nargs="?", default="appserver1",
-                       choices=["appserver1", "appserver2", "mariadb", "nginx"])
+                       help="appserver1, appserver2, nginx, and mariadb, or db1 ... dbN with PIGGY_DB_NODES")
     drill.add_argument("--times", type=int, default=1)
     render = commands.add_parser("render", help="render the configs for the containers (the `config` service)")
     render.add_argument("--target", choices=["compose"], required=True)

@@ -33,6 +33,15 @@ def monit(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedP
     return subprocess.run(["monit", "-c", str(stack.monitrc), *args], capture_output=True, text=True, check=check)
 
 
+def monit_action(stack: Stack, *args: str, timeout: float = 10.0) -> None:
+    """A Monit action, tried again while Monit is busy (right after a reload it refuses actions)."""
+    deadline = time.monotonic() + timeout
+    while (done := monit(stack, *args, check=False)).returncode != 0:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"monit {' '.join(args)} failed: {done.stdout}{done.stderr}")
+        time.sleep(0.2)
+
+
 def monit_running(stack: Stack) -> bool:
     return stack.monitrc.exists() and monit(stack, "summary", check=False).returncode == 0
 
@@ -125,7 +134,7 @@ def up(stack: Stack) -> None:
     ports = stack.ports
     wait_for("monit", f"http://127.0.0.1:{ports['monit']}", lambda: monit_running(stack), 15)
     if stack.clustered:
-        galera.wait_until_synced(stack, lambda *args: monit(stack, *args), wait_for)
+        galera.wait_until_synced(stack, lambda *args: monit_action(stack, *args), wait_for)
     else:
         wait_for("mariadb", f"127.0.0.1:{ports['db']}", lambda: database.answers(stack.db_nodes[0]))
     database.ensure_users(stack, values)
@@ -142,7 +151,8 @@ def up(stack: Stack) -> None:
         wait_for(server.name, f"http://127.0.0.1:{server.port}/api/healthcheck",
                  lambda s=server: http_ok(f"http://127.0.0.1:{s.port}/api/healthcheck"))
     wait_for("nginx", stack.url("/"), lambda: http_ok(f"https://127.0.0.1:{ports['https']}/healthz"))
-    for label, port, path in (("mysqld-exporter", ports["mysqld_exporter"], "/metrics"),
+    exporters = [(node.exporter, node.exporter_port, "/metrics") for node in stack.db_nodes]
+    for label, port, path in (*exporters,
                               ("blackbox-exporter", ports["blackbox"], "/-/healthy"),
                               ("alert-sink", ports["alert_sink"], "/healthz"),
                               ("alertmanager", ports["alertmanager"], "/-/ready"),

@@ -13,6 +13,7 @@ request once); then the others, which join by IST, or by SST if their data direc
 """
 
 import re
+import socket
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,6 +118,40 @@ def describe(node: DbNode) -> str:
             f"local commits {seen.get('wsrep_local_commits', '?')}")
 
 
+def haproxy_command(stack: Stack, command: str, timeout: float = 2.0) -> str:
+    """One command on HAProxy's admin socket (its runtime API), and its answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(timeout)
+        connection.connect(str(stack.run / "haproxy" / "admin.sock"))
+        connection.sendall(command.encode() + b"\n")
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
+def writer(stack: Stack) -> str | None:
+    """The node HAProxy sends the database's connections to: the one entry of its stick table
+    (None before the first connection, or when HAProxy cannot be asked)."""
+    try:
+        found = re.search(r"server_key=(\S+)", haproxy_command(stack, "show table galera_writer"))
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
+def writer_candidates(stack: Stack) -> dict[str, str]:
+    """Each node's state in HAProxy's writer section (UP, DOWN, ...), from `show stat`."""
+    try:
+        lines = haproxy_command(stack, "show stat").splitlines()
+    except OSError:
+        return {}
+    header = lines[0].lstrip("# ").split(",") if lines else []
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return {row["svname"]: row["status"] for row in rows if row.get("pxname") == "galera_writer"
+            and row.get("svname") not in ("FRONTEND", "BACKEND")}
+
+
 # --- make up / make down ----------------------------------------------------------------------------
 
 def process_alive(stack: Stack, node: DbNode) -> bool:
@@ -167,7 +202,7 @@ def wait_until_synced(stack: Stack, monit: Callable[..., object], wait_for: Call
         monit("start", node.name)
     first = [node for node in nodes if node.bootstrap_request.exists()]
     for node in first + [node for node in nodes if node not in first]:
-        how = ("new primary component" if node in first
+        how = ("new primary component" if node in first else "running" if synced(node)
                else "joining by IST" if has_data(node) else "joining by SST: a full copy")
         wait_for(node.name, f"127.0.0.1:{node.port}  ({how})", lambda n=node: synced(n), 180)
 

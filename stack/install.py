@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STACK_PACKAGES = ["mariadb-server", "mariadb-client", "galera-4", "mariadb-backup", "socat", "nginx", "prometheus", "prometheus-mysqld-exporter",
+STACK_PACKAGES = ["mariadb-server", "mariadb-client", "nginx", "prometheus", "prometheus-mysqld-exporter",
                   "prometheus-blackbox-exporter", "prometheus-alertmanager", "monit", "tini", "openssl",
-                  "ca-certificates"]
+                  "ca-certificates",
+                  "galera-4", "mariadb-backup", "socat"]  # the Galera cluster and its state transfers
 TEST_PACKAGES = ["chromium", "docker-compose", "wrk"]
 NODE_PACKAGES = ["nodejs", "npm"]
 
