@@ -43,7 +43,7 @@ def init_app(app) -> None:
     @app.after_request
     def _log(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        if request.path not in ("/api/healthcheck", "/metrics"):  # polled every few seconds
+        if request.path not in ("/api/healthcheck", "/api/liveness", "/metrics"):  # polled all the time
             access.info("request", extra={
                 "method": request.method, "path": request.path, "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2)})

@@ -45,7 +45,7 @@ def init_app(app) -> None:
         return
     metrics = PrometheusMetrics.for_app_factory(
         group_by="url_rule", buckets=BUCKETS,
-        excluded_paths=["^/metrics$", "^/api/ws$", "^/api/healthcheck$"])
+        excluded_paths=["^/metrics$", "^/api/ws$", "^/api/healthcheck$", "^/api/liveness$"])
     metrics.init_app(app)
     APP_INFO.labels(app.config["INSTANCE"], app.config["VERSION"]).set(1)
     for counter, values in KNOWN_LABELS.items():

@@ -13,7 +13,8 @@ def main() -> int:
     commands.add_parser("restart", help="restart the app servers one after the other (new code, no failed request)")
     drill = commands.add_parser("drill", help="kill -9 a process and time until Monit has it healthy again")
     drill.add_argument("service", nargs="?", default="appserver1",
-                       help="appserver1, appserver2, nginx, and mariadb, or db1 ... dbN with PIGGY_DB_NODES")
+                       help="appserver1 ... appserver<PIGGY_APP_SERVERS>, haproxy, nginx, and mariadb, "
+                            "or db1 ... db<PIGGY_DB_NODES> for a cluster")
     drill.add_argument("--times", type=int, default=1)
     render = commands.add_parser("render", help="render the configs for the containers (the `config` service)")
     render.add_argument("--target", choices=["compose"], required=True)
@@ -50,6 +51,9 @@ def main() -> int:
     elif args.command == "drill":
         from stack import drill as restart_drill
 
+        services = [s.name for s in stack.app_servers] + ["mariadb", "haproxy", "nginx"]
+        if args.service not in services:
+            parser.error(f"no such service {args.service!r}: one of {', '.join(services)}")
         return restart_drill.main(stack, args.service, args.times)
     return 0
 

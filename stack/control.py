@@ -3,7 +3,7 @@
 up: secrets, certificate, rendered configs, the database's data directory, then Monit (under tini,
 which reaps orphaned processes at once, so a killed process's restart is not delayed by a zombie),
 which starts and supervises everything. The schema is migrated and seeded once the database
-answers and before either app server starts. Running it again is harmless.
+answers and before any app server starts. Running it again is harmless.
 """
 
 import json
@@ -16,17 +16,16 @@ import time
 import urllib.request
 from collections.abc import Callable
 
-from stack import database, galera, render, secrets, tls
+from stack import database, galera, haproxy, render, secrets, tls
 from stack.settings import ROOT, Stack, grafana_binary
 
-# Stopped in this order; the database last, so the app servers finish their requests first.
-STOP_ORDER = ["nginx", "prometheus", "alertmanager", "alert-sink", "blackbox-exporter", "grafana",
-              "appserver2", "appserver1"]
 DB_GRACE = 20  # seconds for a clean shutdown (a Galera node's clean stop is what keeps its position)
 
 
 def stop_order(stack: Stack) -> list[str]:
-    return STOP_ORDER + galera.stop_order(stack)
+    """The edge first, the database last, so the app servers finish their requests first."""
+    return ["nginx", "haproxy", "prometheus", "alertmanager", "alert-sink", "blackbox-exporter", "grafana",
+            *reversed([s.name for s in stack.app_servers]), *galera.stop_order(stack)]
 
 
 def monit(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -88,6 +87,7 @@ def _prepare_www(stack: Stack) -> None:
 def _check_configs(stack: Stack) -> None:
     checks = [
         ["nginx", "-t", "-q", "-p", str(stack.run / "nginx"), "-c", str(stack.conf / "nginx.conf")],
+        ["haproxy", "-c", "-q", "-f", str(stack.conf / "haproxy.cfg")],
         ["monit", "-t", "-c", str(stack.monitrc)],
         ["promtool", "check", "config", "--syntax-only", str(stack.conf / "prometheus.yml")],
     ]
@@ -113,7 +113,8 @@ def up(stack: Stack) -> None:
     started = time.monotonic()
     print(f"PiggyBank: starting the stack in {stack.run}", flush=True)
     for directory in (stack.conf, stack.logs, stack.logs / "nginx", stack.pids, stack.run / "monit",
-                      stack.run / "nginx", stack.run / "prometheus", stack.run / "alertmanager"):
+                      stack.run / "nginx", stack.haproxy_socket.parent, stack.run / "prometheus",
+                      stack.run / "alertmanager"):
         directory.mkdir(parents=True, exist_ok=True)
     values = secrets.ensure(stack.secrets_file, stack.env)
     tls.ensure_certificate(stack.tls)
@@ -150,6 +151,8 @@ def up(stack: Stack) -> None:
     for server in stack.app_servers:
         wait_for(server.name, f"http://127.0.0.1:{server.port}/api/healthcheck",
                  lambda s=server: http_ok(f"http://127.0.0.1:{s.port}/api/healthcheck"))
+    wait_for("haproxy", f"http://127.0.0.1:{ports['haproxy_stats']}/stats",
+             lambda: all_in_rotation(stack), 30)
     wait_for("nginx", stack.url("/"), lambda: http_ok(f"https://127.0.0.1:{ports['https']}/healthz"))
     exporters = [(node.exporter, node.exporter_port, "/metrics") for node in stack.db_nodes]
     for label, port, path in (*exporters,
@@ -163,6 +166,14 @@ def up(stack: Stack) -> None:
                  lambda: http_ok(f"http://127.0.0.1:{ports['grafana']}/api/health"))
     print(f"\nPiggyBank is up in {time.monotonic() - started:.1f} s\n")
     print_welcome(stack)
+
+
+def all_in_rotation(stack: Stack) -> bool:
+    """HAProxy has every app server UP (its checks passed twice)."""
+    try:
+        return haproxy.in_rotation(stack) == {s.name for s in stack.app_servers}
+    except OSError:
+        return False
 
 
 def print_welcome(stack: Stack) -> None:
@@ -208,15 +219,22 @@ def down(stack: Stack) -> None:
     print("PiggyBank is down (all ports free).")
 
 
-def rolling_restart(stack: Stack) -> None:
-    """Restart the app servers one after the other (e.g. for new code): nginx keeps serving
-    from the other one, so no request fails."""
+def rolling_restart(stack: Stack, drain_timeout: float = 10.0) -> None:
+    """Restart the app servers one at a time (e.g. for new code): HAProxy drains each first (no new
+    requests; those in flight finish), so the others serve everything and no request fails; the
+    next one waits until HAProxy has the restarted one back in rotation."""
     for server in stack.app_servers:
         old = stack.pidfile(server.name).read_text().strip()
+        haproxy.set_state(stack, server.name, "drain")
+        deadline = time.monotonic() + drain_timeout
+        while haproxy.servers(stack)[server.name]["scur"] != "0" and time.monotonic() < deadline:
+            time.sleep(0.1)  # WebSockets stay until the restart closes them; their clients reconnect
         monit(stack, "restart", server.name)
         wait_for(server.name, f"http://127.0.0.1:{server.port}/api/healthcheck", lambda s=server, o=old: (
             stack.pidfile(s.name).read_text().strip() != o
             and http_ok(f"http://127.0.0.1:{s.port}/api/healthcheck")))
+        haproxy.set_state(stack, server.name, "ready")
+        wait_for(f"{server.name} in rotation", "HAProxy", lambda s=server: s.name in haproxy.in_rotation(stack), 30)
 
 
 def status(stack: Stack) -> int:
@@ -224,7 +242,15 @@ def status(stack: Stack) -> int:
         print("Monit is not running: the stack is down (`make up` starts it).")
         return 1
     print(monit(stack, "summary").stdout)
-    healthy = True
+    try:
+        rows = haproxy.servers(stack)
+        print("HAProxy (in rotation = UP): " + ", ".join(
+            f"{name} {row['status']} (check {row['check_status']}, {row['scur']} in flight)"
+            for name, row in rows.items()))
+    except OSError as error:
+        rows = {}
+        print(f"HAProxy: admin socket unreachable ({error})")
+    healthy = set(rows) == {s.name for s in stack.app_servers} and all(r["status"] == "UP" for r in rows.values())
     for server in stack.app_servers:
         url = f"http://127.0.0.1:{server.port}/api/healthcheck"
         try:

@@ -18,6 +18,8 @@ def healthy(stack: Stack, service: str) -> bool:
         return galera.synced(node) if node.galera else database.answers(node)
     if service == "nginx":
         return http_ok(f"https://127.0.0.1:{ports['https']}/healthz", timeout=1)
+    if service == "haproxy":
+        return http_ok(f"http://127.0.0.1:{ports['haproxy_stats']}/healthz", timeout=1)
     port = next(s.port for s in stack.app_servers if s.name == service)
     return http_ok(f"http://127.0.0.1:{port}/api/healthcheck", timeout=1)
 

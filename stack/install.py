@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STACK_PACKAGES = ["mariadb-server", "mariadb-client", "nginx", "prometheus", "prometheus-mysqld-exporter",
+STACK_PACKAGES = ["mariadb-server", "mariadb-client", "nginx", "haproxy", "prometheus", "prometheus-mysqld-exporter",
                   "prometheus-blackbox-exporter", "prometheus-alertmanager", "monit", "tini", "openssl",
                   "ca-certificates",
                   "galera-4", "mariadb-backup", "socat"]  # the Galera cluster and its state transfers

@@ -1,6 +1,6 @@
 """Render each component's configuration template into the run directory.
 
-The templates live in their component's folder (nginx/, monit/, prometheus/, mariadb/) and are the
+The templates live in their component's folder (nginx/, haproxy/, monit/, prometheus/, mariadb/) and are the
 single source for the native stack and the containers: only addresses and paths differ, and they
 come from the context built here.
 """
@@ -11,10 +11,11 @@ from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from stack.settings import DEFAULT_PORTS, ROOT, Stack, db_node_count, grafana_binary
+from stack.settings import DEFAULT_PORTS, ROOT, Stack, app_ports, db_node_count, grafana_binary
 
 TEMPLATES = {
     "nginx.conf": "nginx/nginx.conf.j2",
+    "haproxy.cfg": "haproxy/haproxy.cfg.j2",
     "prometheus.yml": "prometheus/prometheus.yml.j2",
     "alertmanager.yml": "prometheus/alertmanager.yml.j2",
     "monitrc": "monit/monitrc.j2",
@@ -23,6 +24,12 @@ TEMPLATES = {
 NODE_TEMPLATES = {"my.cnf": "mariadb/my.cnf.j2", "mysqld-exporter.my.cnf": "prometheus/mysqld-exporter.my.cnf.j2"}
 PRIVATE = {"monitrc", "mysqld-exporter.my.cnf"}  # Monit refuses a control file readable by others
 GRAFANA_TEMPLATE = "grafana/grafana.ini.j2"  # rendered only where a Grafana server is installed
+# Fragments of haproxy/ appended to haproxy.cfg (each with a `defaults` of its own).
+GALERA_WRITER = "galera-writer.cfg.j2"  # the database's one address, when it is a Galera cluster
+
+
+def haproxy_sections(clustered: bool) -> list[str]:
+    return [GALERA_WRITER] if clustered else []
 
 
 def environment() -> Environment:
@@ -38,6 +45,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
     run, ports = stack.run, stack.ports
     paths = {
         "nginx_pid": stack.pidfile("nginx"), "nginx_logs": stack.logs / "nginx", "nginx_temp": run / "nginx",
+        "haproxy_socket": stack.haproxy_socket,
         "tls_cert": stack.tls / "cert.pem", "tls_key": stack.tls / "key.pem", "www": run / "www",
         "monit_dir": run / "monit", "monit_bin": ROOT / "monit" / "bin", "mariadb_bin": ROOT / "mariadb",
         "prometheus_rules": ROOT / "prometheus" / "rules",
@@ -47,7 +55,8 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
     }
     local = "127.0.0.1"
     db_nodes = native_db_nodes(stack)
-    hosts = dict.fromkeys(("db", "alertmanager", "alert_sink", "mysqld_exporter", "blackbox", "prometheus"), local)
+    hosts = dict.fromkeys(("db", "alertmanager", "alert_sink", "mysqld_exporter", "blackbox", "prometheus",
+                           "haproxy"), local)
     hosts["nginx"] = "localhost"
     return {
         "target": "native", "foreground": True, "listen": local, "db_bind": local,
@@ -58,7 +67,7 @@ def native_context(stack: Stack, secrets: dict[str, str]) -> dict:
         "login_burst": stack.env.get("PIGGY_LOGIN_BURST", "20"),
         "ports": ports, "paths": paths, "hosts": hosts, "secrets": secrets,
         "app_servers": [{"name": s.name, "host": local, "port": s.port} for s in stack.app_servers],
-        "db_nodes": db_nodes, "clustered": stack.clustered,
+        "db_nodes": db_nodes, "clustered": stack.clustered, "haproxy_sections": haproxy_sections(stack.clustered),
         "services": monit_services(stack, paths, hosts, db_nodes),
     }
 
@@ -120,6 +129,8 @@ def monit_services(stack: Stack, paths: dict, hosts: dict, db_nodes: list[dict])
     http = [
         ("nginx", ports["https"], "/healthz", True,
          ["/usr/sbin/nginx", "-p", stack.run / "nginx", "-c", conf / "nginx.conf"]),
+        ("haproxy", ports["haproxy_stats"], "/healthz", False,
+         ["/usr/sbin/haproxy", "-f", conf / "haproxy.cfg", "-db"]),
         ("blackbox-exporter", ports["blackbox"], "/-/healthy", False,
          ["/usr/bin/prometheus-blackbox-exporter", f"--config.file={ROOT / 'prometheus' / 'blackbox.yml'}",
           f"--web.listen-address=127.0.0.1:{ports['blackbox']}"]),
@@ -210,14 +221,15 @@ GRAFANA_UID = 472     # user `grafana` of the grafana/grafana image
 # The compose service names that stand in for the native hosts (all 127.0.0.1 natively).
 COMPOSE_HOSTS = {"db": "db", "alertmanager": "alertmanager", "alert_sink": "alert-sink",
                  "mysqld_exporter": "mysqld-exporter", "blackbox": "blackbox-exporter", "prometheus": "prometheus",
-                 "nginx": "nginx"}
+                 "nginx": "nginx", "haproxy": "haproxy"}
 # Containers whose main process is Monit (under tini), and the Monit services each one supervises;
 # the database's containers follow from its nodes (compose_db_nodes).
 MONIT_CONTAINERS = {"appserver1": ("appserver1",), "appserver2": ("appserver2",)}
 # Where each native config file goes in the `config` volume (the monitrc goes to each Monit container;
 # each database node's my.cnf and exporter config go to its own directory, compose_db_nodes).
 COMPOSE_OUTPUTS = {
-    "nginx.conf": "nginx/nginx.conf", "prometheus.yml": "prometheus/prometheus.yml",
+    "nginx.conf": "nginx/nginx.conf", "haproxy.cfg": "haproxy/haproxy.cfg",
+    "prometheus.yml": "prometheus/prometheus.yml",
     "alertmanager.yml": "alertmanager/alertmanager.yml", "monitrc": "{container}/monitrc",
 }
 COMPOSE_GRAFANA_INI = "grafana/grafana.ini"  # GRAFANA_TEMPLATE: natively only where Grafana is installed
@@ -270,6 +282,7 @@ def monit_containers(db_nodes: list[dict]) -> dict[str, tuple[str, ...]]:
 def compose_paths() -> dict:
     return {
         "nginx_pid": PurePosixPath("/run/nginx.pid"), "nginx_logs": PurePosixPath("/var/log/nginx"),
+        "haproxy_socket": PurePosixPath("/var/lib/haproxy/admin.sock"),  # the haproxy image's own directory
         "nginx_temp": PurePosixPath("/var/cache/nginx"), "tls_cert": COMPOSE_TLS / "cert.pem",
         "tls_key": COMPOSE_TLS / "key.pem", "www": PurePosixPath("/usr/share/piggybank/www"),
         "monit_dir": COMPOSE_STATE / "monit", "monit_bin": COMPOSE_ROOT / "monit" / "bin",
@@ -293,7 +306,8 @@ def compose_pidfile(name: str) -> PurePosixPath:
     return COMPOSE_STATE / "pids" / f"{name}.pid"
 
 
-def compose_services(ports: dict[str, int], app_servers: list[dict], db_nodes: list[dict]) -> list[dict]:
+def compose_services(ports: dict[str, int], app_servers: list[dict], db_nodes: list[dict],
+                     hosts: dict[str, str]) -> list[dict]:
     """The Monit services of the containers, in the shapes of `monit_services`."""
     services = []
     for node in db_nodes:
@@ -321,7 +335,7 @@ def compose_services(ports: dict[str, int], app_servers: list[dict], db_nodes: l
             "host": "127.0.0.1", "port": server["port"], "manual": False,
             "start": _container_start(server["name"], "/usr/bin/env", f"PIGGY_INSTANCE={server['name']}",
                                       f"PIGGY_PORT={server['port']}", "PIGGY_BIND=0.0.0.0",
-                                      f"PIGGY_DB_HOST={COMPOSE_HOSTS['db']}", f"PIGGY_DB_PORT={ports['db']}",
+                                      f"PIGGY_DB_HOST={hosts['db']}", f"PIGGY_DB_PORT={ports['db']}",
                                       f"PYTHONPATH={COMPOSE_ROOT}", COMPOSE_PYTHON, "-m", "app"),
         })
     return services
@@ -330,18 +344,21 @@ def compose_services(ports: dict[str, int], app_servers: list[dict], db_nodes: l
 def compose_context(secrets: dict[str, str], env: dict[str, str] | None = None) -> dict:
     """The context for the containers: every key of `native_context`, with container addresses and paths."""
     env = {} if env is None else env
-    ports = dict(DEFAULT_PORTS)
+    ports = {**DEFAULT_PORTS, **app_ports(DEFAULT_PORTS["app"], 2)}
     app_servers = [{"name": "appserver1", "host": "appserver1", "port": ports["app1"]},
                    {"name": "appserver2", "host": "appserver2", "port": ports["app2"]}]
     db_nodes = compose_db_nodes(db_node_count(env))
+    # With a cluster, the app servers' one database address is HAProxy's writer (haproxy/galera-writer.cfg.j2).
+    hosts = {**COMPOSE_HOSTS, "db": COMPOSE_HOSTS["haproxy"] if len(db_nodes) > 1 else COMPOSE_HOSTS["db"]}
     return {
         "target": "compose", "foreground": True, "listen": "0.0.0.0", "db_bind": "0.0.0.0",
         "nginx_user": "nginx",  # the nginx image's unprivileged user; its master runs as root
         "resolver": "127.0.0.11",  # Docker's DNS; nginx >= 1.27.3 re-resolves upstream servers marked "resolve"
         "login_rate": env.get("PIGGY_LOGIN_RATE", "10r/s"), "login_burst": env.get("PIGGY_LOGIN_BURST", "20"),
-        "ports": ports, "paths": compose_paths(), "hosts": dict(COMPOSE_HOSTS), "secrets": secrets,
+        "ports": ports, "paths": compose_paths(), "hosts": hosts, "secrets": secrets,
         "app_servers": app_servers, "db_nodes": db_nodes, "clustered": len(db_nodes) > 1,
-        "services": compose_services(ports, app_servers, db_nodes),
+        "haproxy_sections": haproxy_sections(len(db_nodes) > 1),
+        "services": compose_services(ports, app_servers, db_nodes, hosts),
     }
 
 

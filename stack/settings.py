@@ -1,10 +1,13 @@
-"""Where the stack lives, which ports it uses and how many database nodes it runs, from the environment.
+"""Where the stack lives, how many app servers and database nodes it runs and which ports it uses,
+from the environment.
 
 Every port has a default and its own variable; PIGGY_PORT_OFFSET shifts all defaults at once
-(the tests use it to run a second stack beside a running `make up`). PIGGY_DB_NODES (default 1)
-is how many database nodes run: 1 is a single MariaDB on PIGGY_DB_PORT, as the original; 3 (or 5,
-7, 9) a Galera cluster whose nodes db1 ... dbN each take the next port of every per-node base
-(db1 on PIGGY_DB_NODE_PORT + 1, ...), while PIGGY_DB_PORT becomes HAProxy's writer address.
+(the tests use it to run a second stack beside a running `make up`). PIGGY_APP_SERVERS (default 2)
+is how many app servers run: appserver1 listens on PIGGY_APP_PORT (8001), each next one on the
+next port (appserver2 on 8002, ...). PIGGY_DB_NODES (default 1) is how many database nodes run: 1
+is a single MariaDB on PIGGY_DB_PORT, as the original; 3 (or 5, 7, 9) a Galera cluster whose nodes
+db1 ... dbN each take the next port of every per-node base (db1 on PIGGY_DB_NODE_PORT + 1, ...),
+while PIGGY_DB_PORT becomes HAProxy's writer address.
 """
 
 import os
@@ -15,12 +18,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_PORTS = {
-    "https": 8080, "app1": 8001, "app2": 8002, "db": 3307, "prometheus": 9090, "alertmanager": 9093,
-    "alert_sink": 9095, "mysqld_exporter": 9104, "blackbox": 9115, "monit": 2812, "grafana": 5000,
+    "https": 8080, "haproxy": 8000, "haproxy_stats": 8404, "app": 8001, "db": 3307, "prometheus": 9090,
+    "alertmanager": 9093, "alert_sink": 9095, "mysqld_exporter": 9104, "blackbox": 9115, "monit": 2812,
+    "grafana": 5000,
     # Galera: node N listens on base + N (all well below the ephemeral range at every offset in use)
     "db_node": 3310, "galera_check": 3320, "galera": 4570, "galera_ist": 4580, "galera_sst": 4590,
     "mysqld_exporter_node": 9170,
 }
+DEFAULT_APP_SERVERS = 2  # as the original
+MAX_APP_SERVERS = 20
 DB_NODE_COUNTS = (1, 3, 5, 7, 9)  # a cluster keeps quorum only with an odd number of nodes
 
 
@@ -32,6 +38,19 @@ def grafana_binary() -> str | None:
 class AppServer:
     name: str
     port: int
+
+
+def app_server_count(env: dict[str, str]) -> int:
+    """PIGGY_APP_SERVERS, checked: a clear error rather than a stack that half starts."""
+    raw = env.get("PIGGY_APP_SERVERS", str(DEFAULT_APP_SERVERS))
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_APP_SERVERS:
+        raise ValueError(f"PIGGY_APP_SERVERS={raw!r}: a whole number from 1 to {MAX_APP_SERVERS}")
+    return int(raw)
+
+
+def app_ports(first: int, count: int) -> dict[str, int]:
+    """The one port scheme of the app servers: appserver<i> on first + i - 1, as "app<i>"."""
+    return {f"app{i}": first + i - 1 for i in range(1, count + 1)}
 
 
 def db_node_count(env: dict[str, str]) -> int:
@@ -71,7 +90,7 @@ class DbNode:
 @dataclass(frozen=True)
 class Stack:
     run: Path
-    ports: dict[str, int]
+    ports: dict[str, int]  # DEFAULT_PORTS' names, and "app1" ... "app<N>" for the app servers
     root: Path = ROOT
     env: dict[str, str] = field(default_factory=dict)
 
@@ -82,12 +101,19 @@ class Stack:
         ports = {name: int(env.get(f"PIGGY_{name.upper()}_PORT", default + offset))
                  for name, default in DEFAULT_PORTS.items()}
         db_node_count(env)
+        ports.update(app_ports(ports["app"], app_server_count(env)))
+        named = {name: port for name, port in ports.items() if name != "app"}  # "app" is app1's port
+        clashes = {name: port for name, port in named.items() if list(named.values()).count(port) > 1}
+        if clashes:
+            raise ValueError(f"ports used twice: {clashes} (PIGGY_APP_SERVERS and PIGGY_APP_PORT "
+                             "put the app servers on consecutive ports)")
         run = Path(env.get("PIGGY_RUN_DIR", ROOT / "run")).resolve()
         return cls(run=run, ports=ports, env=env)
 
     @property
     def app_servers(self) -> list[AppServer]:
-        return [AppServer("appserver1", self.ports["app1"]), AppServer("appserver2", self.ports["app2"])]
+        count = sum(1 for name in self.ports if name.startswith("app") and name[3:].isdigit())
+        return [AppServer(f"appserver{i}", self.ports[f"app{i}"]) for i in range(1, count + 1)]
 
     @property
     def db_nodes(self) -> list[DbNode]:
@@ -145,6 +171,10 @@ class Stack:
     @property
     def tls(self) -> Path:
         return self.run / "tls"
+
+    @property
+    def haproxy_socket(self) -> Path:
+        return self.run / "haproxy" / "admin.sock"
 
     @property
     def monitrc(self) -> Path:

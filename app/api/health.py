@@ -1,8 +1,16 @@
 """GET /api/healthcheck: this app server's status, resources and database, computed in-process.
+GET /api/liveness: only that this process answers, for HAProxy's checks and Monit.
 
-It is polled every second (Monit, the blackbox exporter, dashboards), so it costs one `SELECT 1`
-and a few reads of /proc. CPU is sampled by a background greenlet: psutil's cpu_percent measures
-between two calls, and a request must not block for a sampling interval.
+The healthcheck is polled every second (the blackbox exporter, dashboards), so it costs one
+`SELECT 1` and a few reads of /proc. CPU is sampled by a background greenlet: psutil's cpu_percent
+measures between two calls, and a request must not block for a sampling interval.
+
+The liveness answer touches neither the database nor the pool: HAProxy asks it four times a second
+with a 250 ms timeout and takes the server out of rotation when it fails twice. Were it to wait for
+the database, a database outage (or an exhausted pool) would take every app server out at once,
+and customers would get HAProxy's 503 instead of the app's own fast `database_unavailable`.
+It answers within the timeout even during sign-ins because bcrypt runs in gevent's thread pool
+(app/bank/passwords.py), which keeps the event loop free.
 """
 
 import os
@@ -14,7 +22,7 @@ from flask import current_app
 from flask_openapi3 import APIBlueprint, Tag
 
 from app import db, metrics
-from app.api.schemas import HealthOut
+from app.api.schemas import HealthOut, LivenessOut
 
 bp = APIBlueprint("health", __name__, url_prefix="/api", abp_tags=[Tag(name="health")])
 PROCESS = psutil.Process()
@@ -58,3 +66,9 @@ def healthcheck():
     report = check()
     metrics.HEALTH_STATUS.set(STATUS_VALUE[report["status"]])
     return report, 200 if report["status"] == "ok" else 503
+
+
+@bp.get("/liveness", responses={200: LivenessOut})
+def liveness():
+    """This app server's process answers (no database involved): 200 whenever it can answer at all."""
+    return {"status": "alive", "instance": current_app.config["INSTANCE"], "pid": os.getpid()}

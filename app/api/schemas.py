@@ -213,6 +213,12 @@ class DbHealth(BaseModel):
     latency_ms: float | None
 
 
+class LivenessOut(BaseModel):
+    status: Literal["alive"]
+    instance: str
+    pid: int
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded", "down"]
     instance: str

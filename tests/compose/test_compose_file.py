@@ -29,7 +29,7 @@ from tests.compose.conftest import (
 
 # Each native component (a Monit service of stack/render.py) and the compose service that runs it.
 NATIVE_TO_COMPOSE = {
-    "mariadb": "db", "appserver1": "appserver1", "appserver2": "appserver2", "nginx": "nginx",
+    "mariadb": "db", "appserver1": "appserver1", "appserver2": "appserver2", "nginx": "nginx", "haproxy": "haproxy",
     "mysqld-exporter": "mysqld-exporter", "blackbox-exporter": "blackbox-exporter", "alert-sink": "alert-sink",
     "alertmanager": "alertmanager", "prometheus": "prometheus", "grafana": "grafana",
 }
@@ -201,7 +201,8 @@ def test_depends_on_orders_the_start(services):
     assert condition("migrate", "db") == healthy
     for app in ("appserver1", "appserver2"):
         assert condition(app, "migrate") == completed
-        assert condition("nginx", app) == healthy
+        assert condition("haproxy", app) == healthy
+    assert condition("nginx", "haproxy") == healthy
     assert condition("mysqld-exporter", "db") == healthy
     assert condition("grafana", "prometheus") == healthy
     assert condition("locust", "nginx") == healthy

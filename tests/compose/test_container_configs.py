@@ -1,7 +1,7 @@
 """The containers' configs are the native templates rendered with other addresses and paths.
 
 Both are rendered here and compared after masking exactly the context values that differ by
-design; then the container configs are checked by the tools (nginx -t, monit -t, promtool, amtool)
+design; then the container configs are checked by the tools (nginx -t, haproxy -c, monit -t, promtool, amtool)
 at their container paths (tests/compose/containerfs.py).
 """
 
@@ -92,14 +92,19 @@ def mask(text: str, context: dict, address_tokens: set[str]) -> str:
     for node in context["db_nodes"]:
         if node["galera"]:
             ports = {**{key: node["galera"][key] for key in ("gmcast", "ist", "sst", "check")},
-                     "exporter": node["exporter_port"], "db": node["port"]}
+                     "exporter": node["exporter_port"]}
             for key, port in ports.items():
                 text = re.sub(rf"(?<![\w.-]){port}(?!\d)", f"<port_{key}>", text)
+            # its client port where the node is meant (natively base + number; 3307 also names HAProxy's writer)
+            for pattern in (f"{node['host']}:{node['port']}", f"port = {node['port']}\n", f"port {node['port']} "):
+                text = text.replace(pattern, pattern.replace(str(node["port"]), "<port_db>"))
             text = text.replace(f"wsrep_sst_auth = {node['galera']['sst_user']}:", "wsrep_sst_auth = <os user>:")
     text = re.sub(r"(?m)^user = root\n", "", text)
     for service in context["services"]:
         text = text.replace(str(service["pidfile"]), f"<pidfile_{service['name']}>")
     text = re.sub(r"(?m)^user \S+;\n", "", text)
+    text = text.replace(" resolvers docker init-addr last,libc,none", "")  # HAProxy's Docker DNS
+    text = re.sub(r"(?m)^resolvers docker\n(?:    .*\n)*", "", text)
     text = re.sub(r"(?m)^.*(resolver|Container addresses change).*\n\n?", "", text).replace(" resolve;", ";")
     text = re.sub(r"(?m)^    mode manual$\n?", "", text)
     tokens = "|".join(re.escape(t) for t in sorted(address_tokens, key=len, reverse=True))
@@ -164,15 +169,19 @@ def test_container_configs_equal_the_native_ones_but_for_addresses_and_paths(top
 def test_the_containers_use_their_own_addresses(containers):
     _, files = containers
     nginx = files["nginx/nginx.conf"]
-    assert "server appserver1:8001 " in nginx and "server appserver2:8002 " in nginx
+    assert "server haproxy:8000 resolve;" in nginx
     assert "listen 0.0.0.0:8080 ssl" in nginx and "user nginx;" in nginx
+    haproxy = files["haproxy/haproxy.cfg"]
+    assert "server appserver1 appserver1:8001\n" in haproxy and "server appserver2 appserver2:8002\n" in haproxy
+    assert "bind 0.0.0.0:8000\n" in haproxy and "nameserver dns 127.0.0.11:53" in haproxy
     prometheus = files["prometheus/prometheus.yml"]
     for target in ("appserver1:8001", "appserver2:8002", "mysqld-exporter:9104", "alertmanager:9093",
                    "https://nginx:8080/api/healthcheck", "blackbox-exporter:9115"):
         assert target in prometheus
     assert "http://alert-sink:9095/alerts" in files["alertmanager/alertmanager.yml"]
-    assert "resolver 127.0.0.11 " in nginx and "server appserver1:8001 max_fails=1 fail_timeout=5s resolve;" in nginx
-    assert "127.0.0.1" not in nginx.replace("resolver 127.0.0.11 ", "") + prometheus + files[
+    assert "resolver 127.0.0.11 " in nginx
+    assert "127.0.0.1" not in nginx.replace("resolver 127.0.0.11 ", "") + haproxy.replace(
+        "nameserver dns 127.0.0.11:53", "") + prometheus + files[
         "alertmanager/alertmanager.yml"]  # Docker's DNS is the one loopback address a container config names
     assert "bind-address = 0.0.0.0" in files["db/my.cnf"]
 
@@ -250,7 +259,7 @@ def test_the_config_service_command_renders_the_volume(tmp_path, env_file, secre
 
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory, containers) -> dict:
-    """nginx -t, monit -t, promtool and amtool on the container configs, at their container paths."""
+    """nginx -t, haproxy -c, monit -t, promtool and amtool on the container configs, at their container paths."""
     work = tmp_path_factory.mktemp("containerfs")
     context, files = containers
     conf = work / "config"
@@ -273,9 +282,11 @@ def checked(tmp_path_factory, containers) -> dict:
         str(paths["monit_dir"]) + "/.keep": "",
         str(paths["nginx_temp"]) + "/.keep": "",
         str(paths["nginx_logs"]) + "/.keep": "",
+        str(paths["haproxy_socket"].parent) + "/.keep": "",
     }
     commands = {
         "nginx": quote("nginx", "-t", "-c", f"{CONF}/nginx/nginx.conf"),
+        "haproxy": quote("haproxy", "-c", "-f", f"{CONF}/haproxy/haproxy.cfg"),
         "promtool": quote("promtool", "check", "config", f"{CONF}/prometheus/prometheus.yml"),
         "amtool": quote("amtool", "check-config", f"{CONF}/alertmanager/alertmanager.yml"),
     }
@@ -288,6 +299,12 @@ def checked(tmp_path_factory, containers) -> dict:
 def test_nginx_accepts_the_container_config(checked):
     assert checked["nginx"].returncode == 0, checked["nginx"].output
     assert "test is successful" in checked["nginx"].output
+
+
+def test_haproxy_accepts_the_container_config(checked):
+    assert checked["haproxy"].returncode == 0, checked["haproxy"].output
+    assert "Configuration file is valid" in checked["haproxy"].output
+    assert "WARNING" not in checked["haproxy"].output
 
 
 @pytest.mark.parametrize("container", sorted(render.monit_containers(render.compose_db_nodes(1))))

@@ -1,13 +1,13 @@
-"""A rehearsal of the db, migrate, appserver1 and nginx containers without an engine.
+"""A rehearsal of the db, migrate, appserver1, haproxy and nginx containers without an engine.
 
 The containers' files are laid out at their container paths in private mount, network and pid
 namespaces (tests/compose/containerfs.py), and their own commands run there, with the host's
-binaries of the same versions (MariaDB 10.11, Monit 5.33, tini; nginx 1.22 instead of the image's
-1.28): docker/db/entrypoint.sh as uid 999 makes the data directory and hands over to Monit
+binaries of the same versions (MariaDB 10.11, Monit 5.33, tini, HAProxy 2.6.12; nginx 1.22 instead
+of the image's 1.28): docker/db/entrypoint.sh as uid 999 makes the data directory and hands over to Monit
 (monit/bin/supervise.sh), MariaDB applies init.sql, the compose `migrate` command migrates over the
 network name `db`, Monit restarts a killed mariadbd and app server, a SIGTERM (docker stop) stops
-them cleanly, a second start keeps the data, and nginx serves the API through an app server with
-the certificate of the `config` service. What it cannot show: the images themselves (README).
+them cleanly, a second start keeps the data, and nginx serves the API through HAProxy and an app server
+with the certificate of the `config` service. What it cannot show: the images themselves (README).
 """
 
 import shlex
@@ -40,7 +40,7 @@ def env_prefix(environment: dict) -> str:
 APP_ADDRESS, HOST_ADDRESS = "10.99.0.2", "10.99.0.1"  # the app server's own network, as in a bridge network
 ABSENT_ADDRESS = "10.99.0.3"
 TOOLS = ("unshare", "nsenter", "setpriv", "ip", "curl", "tini", "monit", "mariadbd", "mariadb-install-db", "mariadb",
-         "mariadb-admin", "nginx")
+         "mariadb-admin", "haproxy", "nginx")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def rehearsal(tmp_path_factory, services, secrets):
     layout = {**image_files(dockerfiles["app"]), **image_files(dockerfiles["db"]),
               "/usr/local/bin/python": python,
               "/usr/share/piggybank/www": ROOT / "nginx" / "placeholder",
-              "/var/cache/nginx/.keep": ""}
+              "/var/cache/nginx/.keep": "", "/var/lib/haproxy/.keep": ""}
     (work / "app-hosts").write_text(f"127.0.0.1 localhost\n{HOST_ADDRESS} db\n")
     # As the images are built: the db image's directories (its Dockerfile's own `install -d` lines);
     # the app container's state and logs are its own (bound over the same paths in its namespace).
@@ -118,6 +118,16 @@ def rehearsal(tmp_path_factory, services, secrets):
                       + f" || {{ cat {work}/app.out; exit 1; }}; {in_app} python -c "
                       + shlex.quote("import urllib.request; print(urllib.request.urlopen("
                                     "'http://127.0.0.1:8001/api/healthcheck').read().decode())"),
+        # the haproxy service's command (the image's entrypoint prepends `haproxy -W -db`): it finds
+        # appserver1 by name (/etc/hosts here, Docker's DNS there), its checks take the absent
+        # appserver2 out of rotation, and it answers from appserver1
+        "haproxy balances the app server": (
+            f"haproxy -W -db {sh(services['haproxy']['command'])} >>{work}/haproxy.out 2>&1 & "
+            + WAIT.format(tenths=100, check=sh(services["haproxy"]["healthcheck"]["test"][1:])) + " && "
+            + WAIT.format(tenths=50, check="curl -s 'http://127.0.0.1:8404/stats;csv' "
+                                           "| grep -q '^appservers,appserver2,.*,DOWN,'")
+            + " && curl -fs http://127.0.0.1:8000/api/liveness && curl -fs http://127.0.0.1:8000/api/liveness"
+            + f" || {{ cat {work}/haproxy.out; exit 1; }}"),
         # Debian's nginx 1.22 predates "resolve" on upstream servers (open source since 1.27.3; the image has 1.28)
         "nginx serves the api": f"sed -i 's/ resolve;/;/' {CONF}/nginx/nginx.conf && "
                                 f"nginx -c {CONF}/nginx/nginx.conf >>{work}/nginx.out 2>&1 & "
@@ -181,6 +191,10 @@ def test_app_server_container_is_healthy_and_restarted_by_monit(rehearsal):
         '":"', '": "')
     ok(rehearsal, "monit restarts the app server")
     assert int(ok(rehearsal, "the app logs reach the container's output").split()[-1]) > 0
+
+
+def test_haproxy_container_config_balances_the_app_server(rehearsal):
+    assert '"instance":"appserver1"' in ok(rehearsal, "haproxy balances the app server").replace(" ", "")
 
 
 def test_nginx_container_config_serves_the_api_over_tls(rehearsal):

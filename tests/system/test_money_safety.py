@@ -1,17 +1,19 @@
 """Money is never lost or doubled: concurrent transfers on both app servers, retries that cross
-app servers, and a retry after the app server that took the first attempt was killed."""
+app servers, a retry after the app server that took the first attempt was killed, and POSTs that
+HAProxy resent from a hung app server, whose late copies run when it wakes up."""
 
+import json
 import os
 import random
+import re
 import signal
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from sqlalchemy import bindparam, text
 
-from tests.api_client import ApiClient
+from tests.api_client import SEED_IBANS, ApiClient
 from tests.polling import wait_until
 
 
@@ -113,33 +115,101 @@ def test_a_retry_after_the_first_app_server_was_killed_books_once(stack, api, ne
     wait_until("appserver1 to be back for the next test", lambda: first.get("/api/healthcheck").status_code == 200)
 
 
-def test_nginx_retries_a_post_from_a_hung_server_and_the_late_copy_books_nothing(stack, api, new_customer,
-                                                                                  db_engine, ledger_audit):
-    """nginx retries POSTs on the other app server (non_idempotent). A hung server that wakes up
-    later still processes its copy of each request: the idempotency key and the transfer's state
-    must turn that copy into a no-op."""
-    from stack import control
+def haproxy_retried(stack, since: int) -> dict[str, str]:
+    """Requests HAProxy resent since a log offset: request id -> "METHOD path" (it logs only what went
+    wrong, dontlog-normal: a resent request is logged with its retry count, "+" when redispatched)."""
+    with (stack.logs / "haproxy.log").open() as log:
+        log.seek(since)
+        lines = log.read().splitlines()
+    found = {}
+    for line in lines:
+        match = re.search(r" \d+/\d+/\d+/\d+/\+?([1-9]\d*) \S+ \{([0-9a-f]+)\} \"(\w+) (\S+) ", line)
+        if match:
+            found[match.group(2)] = f"{match.group(3)} {match.group(4)}"
+    return found
+
+
+def answered_by(stack, server: str, request_ids: set[str]) -> set[str]:
+    """The request ids of `request_ids` that the app server logged as answered."""
+    seen = set()
+    for line in stack.logfile(server).read_text().splitlines():
+        if '"request_id"' in line:
+            record = json.loads(line)
+            if record.get("request_id") in request_ids and record.get("path"):
+                seen.add(record["request_id"])
+    return seen
+
+
+def test_posts_resent_after_a_hang_book_once_and_the_late_copies_book_nothing(stack, api, new_customer, db_engine,
+                                                                             ledger_audit):
+    """HAProxy cuts the requests it had sent to a hung app server as soon as its checks mark it
+    down, and resends them to another one. The hung server still has each request in its socket and
+    runs it when it wakes up: the Idempotency-Key (new transfers) and the transfer's state
+    (confirmations) must turn every such late copy into a no-op.
+
+    So that the requests surely reach the hung server before its checks notice (on a busy machine
+    they could arrive later than the checks' 0.6 s), its checks are paused and it is the only server
+    in rotation while they are sent; then the other server comes back and the checks resume."""
+    from stack import control, haproxy
 
     customer = new_customer(balance="100.00")
     token = api.login(customer["email"], customer["password"])
-    control.monit(stack, "unmonitor", "appserver1")  # keep Monit from restarting the hung server
+    pending = [api.create_transfer(token, SEED_IBANS["interspar"], amount, "Interspar").json()["id"]
+               for amount in ("1.00", "2.00", "3.00")]
+    tans = {transfer_id: api.tan_for(token, transfer_id) for transfer_id in pending}
+    requests = [("confirm", transfer_id) for transfer_id in pending] + [("create", amount)
+                                                                        for amount in ("4.00", "5.00", "6.00")]
+
+    def send(request):
+        kind, value = request
+        if kind == "confirm":
+            return api.confirm(token, value, tans[value])
+        return api.create_transfer(token, SEED_IBANS["interspar"], value, "Interspar")
+
+    def admin(line):
+        assert haproxy.command(stack, line).strip() == "", line
+
+    others = [s.name for s in stack.app_servers if s.name != "appserver1"]
+    log_offset = (stack.logs / "haproxy.log").stat().st_size
+    control.monit(stack, "unmonitor", "appserver1")  # keep Monit from replacing the hung server
     pid = int(stack.pidfile("appserver1").read_text())
+    for name in others:
+        haproxy.set_state(stack, name, "maint")
+    admin("set server appservers/appserver1-fallback state maint")
+    admin("disable health appservers/appserver1")
     os.kill(pid, signal.SIGSTOP)
     try:
-        booked = []
-        for amount in ("1.00", "2.00", "3.00"):
-            booked.append(api.send_money(token, "AT151000100000000004", amount, "Interspar"))
+        with ThreadPoolExecutor(len(requests)) as pool:
+            sent = [pool.submit(send, request) for request in requests]
+            wait_until("HAProxy to have sent all six requests to the hung appserver1", lambda: int(
+                haproxy.servers(stack)["appserver1"]["scur"]) == len(requests), timeout=30, interval=0.05)
+            for name in others:
+                haproxy.set_state(stack, name, "ready")
+            wait_until("the other app servers back in rotation", lambda: set(others) <= haproxy.in_rotation(stack))
+            admin("enable health appservers/appserver1")  # now the checks find it hung
+            answers = [future.result() for future in sent]
+        assert haproxy.states(stack)["appserver1"] != "UP", "HAProxy did not take the hung server out"
+        assert [a.status_code for a in answers] == [200, 200, 200, 201, 201, 201], [a.text for a in answers]
+        created = [a.json()["id"] for a in answers[3:]]
+        for transfer_id in created:  # with appserver1 out of rotation
+            assert api.confirm(token, transfer_id, api.tan_for(token, transfer_id)).json()["status"] == "booked"
     finally:
         os.kill(pid, signal.SIGCONT)
+        admin("enable health appservers/appserver1")
+        admin("set server appservers/appserver1-fallback state ready")
+        for name in others:
+            haproxy.set_state(stack, name, "ready")
         control.monit(stack, "monitor", "appserver1")
-    time.sleep(2)  # the woken server works through the requests it had received
-    assert [b["status"] for b in booked] == ["booked"] * 3
-    assert api.get("/api/account", token).json()["balance"] == "94.00"
+    resent = {rid: what for rid, what in haproxy_retried(stack, log_offset).items() if what.startswith("POST")}
+    assert len(resent) == len(requests), f"HAProxy resent {resent}, not the six POSTs"
+    # The woken server works through the copies it had received (answering into closed connections).
+    wait_until("the woken appserver1 to have run the late copy of every resent POST",
+               lambda: answered_by(stack, "appserver1", set(resent)) == set(resent), timeout=20)
+    assert api.get("/api/account", token).json()["balance"] == "79.00"  # 100 - (1 + 2 + ... + 6), once each
     with db_engine.connect() as conn:
-        count = conn.execute(text("SELECT COUNT(*) FROM transfers t JOIN accounts a ON a.id = t.sender_account_id"
-                                  " WHERE a.user_id = :u"), {"u": customer["userId"]}).scalar_one()
-    assert count == 3
+        transfers = conn.execute(text("SELECT t.status, COUNT(*) FROM transfers t JOIN accounts a"
+                                      " ON a.id = t.sender_account_id WHERE a.user_id = :u GROUP BY t.status"),
+                                 {"u": customer["userId"]}).all()
+    assert dict(transfers) == {"booked": 6}
     assert ledger_audit() == []
-    access_log = (stack.logs / "nginx" / "access.log").read_text().splitlines()
-    retried = [line for line in access_log if f":{stack.ports['app1']}, " in line and '"method":"POST"' in line]
-    assert retried, "no POST was retried from the hung server to the other one"
+    wait_until("appserver1 back in rotation", lambda: haproxy.states(stack)["appserver1"] == "UP", timeout=30)
