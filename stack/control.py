@@ -121,10 +121,12 @@ def up(stack: Stack) -> None:
     _prepare_www(stack)
     render.render_native(stack, values)
     _check_configs(stack)
+    bootstrap = None
     if stack.clustered:
         decided = galera.prepare_cold_start(stack, database.initialise_datadir)
         if decided:
-            print(f"  {'galera':<18} {decided}", flush=True)
+            bootstrap = decided[0]
+            print(f"  {'galera':<18} bootstrap from {decided[0]}: {decided[1]}", flush=True)
     elif database.initialise_datadir(stack.db_nodes[0]):
         print("  created the database's data directory", flush=True)
 
@@ -135,7 +137,9 @@ def up(stack: Stack) -> None:
     ports = stack.ports
     wait_for("monit", f"http://127.0.0.1:{ports['monit']}", lambda: monit_running(stack), 15)
     if stack.clustered:
-        galera.wait_until_synced(stack, lambda *args: monit_action(stack, *args), wait_for)
+        galera.wait_until_synced(stack, lambda *args: monit_action(stack, *args), wait_for, bootstrap)
+        wait_for("writer", f"127.0.0.1:{ports['db']}  (HAProxy, to one node)",
+                 lambda: "UP" in galera.writer_candidates(stack).values(), 30)
     else:
         wait_for("mariadb", f"127.0.0.1:{ports['db']}", lambda: database.answers(stack.db_nodes[0]))
     database.ensure_users(stack, values)

@@ -13,12 +13,12 @@ request once); then the others, which join by IST, or by SST if their data direc
 """
 
 import re
-import socket
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from stack import haproxy
 from stack.settings import DbNode, Stack
 
 GRASTATE = "grastate.dat"
@@ -118,38 +118,27 @@ def describe(node: DbNode) -> str:
             f"local commits {seen.get('wsrep_local_commits', '?')}")
 
 
-def haproxy_command(stack: Stack, command: str, timeout: float = 2.0) -> str:
-    """One command on HAProxy's admin socket (its runtime API), and its answer."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-        connection.settimeout(timeout)
-        connection.connect(str(stack.run / "haproxy" / "admin.sock"))
-        connection.sendall(command.encode() + b"\n")
-        chunks = []
-        while chunk := connection.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks).decode()
+WRITER_SECTION = "galera_writer"  # the listen section of haproxy/galera-writer.cfg.j2
 
 
 def writer(stack: Stack) -> str | None:
     """The node HAProxy sends the database's connections to: the one entry of its stick table
     (None before the first connection, or when HAProxy cannot be asked)."""
     try:
-        found = re.search(r"server_key=(\S+)", haproxy_command(stack, "show table galera_writer"))
+        found = re.search(r"server_key=(\S+)", haproxy.command(stack, f"show table {WRITER_SECTION}"))
     except OSError:
         return None
     return found.group(1) if found else None
 
 
 def writer_candidates(stack: Stack) -> dict[str, str]:
-    """Each node's state in HAProxy's writer section (UP, DOWN, ...), from `show stat`."""
+    """Each node's state in HAProxy's writer section: UP, DOWN, or a transition such as "UP 1/2"."""
     try:
-        lines = haproxy_command(stack, "show stat").splitlines()
+        rows = haproxy.stats(stack)
     except OSError:
         return {}
-    header = lines[0].lstrip("# ").split(",") if lines else []
-    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
-    return {row["svname"]: row["status"] for row in rows if row.get("pxname") == "galera_writer"
-            and row.get("svname") not in ("FRONTEND", "BACKEND")}
+    return {row["svname"]: row["status"] for row in rows
+            if row["pxname"] == WRITER_SECTION and row["svname"] not in ("FRONTEND", "BACKEND")}
 
 
 # --- make up / make down ----------------------------------------------------------------------------
@@ -163,10 +152,10 @@ def process_alive(stack: Stack, node: DbNode) -> bool:
         return False
 
 
-def prepare_cold_start(stack: Stack, initialise: Callable[[DbNode], bool]) -> str | None:
+def prepare_cold_start(stack: Stack, initialise: Callable[[DbNode], bool]) -> tuple[str, str] | None:
     """Before Monit starts the nodes: if none is running, choose the node to bootstrap from, mark it
-    and write its bootstrap request (mariadb/galera-start.sh honours it once). Returns what was
-    decided, None when the cluster is (partly) running and the others only have to rejoin it.
+    and write its bootstrap request (mariadb/galera-start.sh honours it once). Returns that node and
+    why, None when the cluster is (partly) running and the others only have to rejoin it.
     `initialise` makes a new data directory (stack.database)."""
     nodes = stack.db_nodes
     if any(process_alive(stack, node) or status(node) is not None for node in nodes):
@@ -186,21 +175,22 @@ def prepare_cold_start(stack: Stack, initialise: Callable[[DbNode], bool]) -> st
         node.data.mkdir(parents=True, exist_ok=True)  # an empty node joins by SST
         node.bootstrap_request.unlink(missing_ok=True)
     first.bootstrap_request.write_text(why + "\n")
-    return f"bootstrap from {name}: {why}"
+    return name, why
 
 
 def by_name(stack: Stack, name: str) -> DbNode:
     return next(node for node in stack.db_nodes if node.name == name)
 
 
-def wait_until_synced(stack: Stack, monit: Callable[..., object], wait_for: Callable[..., float]) -> None:
+def wait_until_synced(stack: Stack, monit: Callable[..., object], wait_for: Callable[..., float],
+                      bootstrap: str | None) -> None:
     """Ask Monit to start (or keep) every node, and wait until each is Synced in one primary
-    component: the bootstrapping node first, then the others (IST, or SST for an empty node; two
+    component: the `bootstrap` node first, then the others (IST, or SST for an empty node; two
     empty ones take turns, as a donor serves one at a time). `wait_for` prints the progress line."""
     nodes = stack.db_nodes
     for node in nodes:
         monit("start", node.name)
-    first = [node for node in nodes if node.bootstrap_request.exists()]
+    first = [node for node in nodes if node.name == bootstrap]
     for node in first + [node for node in nodes if node not in first]:
         how = ("new primary component" if node in first else "running" if synced(node)
                else "joining by IST" if has_data(node) else "joining by SST: a full copy")
