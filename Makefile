@@ -28,11 +28,12 @@ drill:              ## kill -9 appserver1 three times and time Monit's restarts 
 lint:
 	$(PY) -m ruff check .
 
-test: install-test  ## lint, unit tests (Python, then the browser app's), then everything against a real stack
+test: install-test  ## lint, unit tests (Python, then the browser app's), everything against a real stack, then a Galera cluster's
 	$(PY) -m ruff check .
 	$(PY) -m pytest tests/unit
 	cd frontend && npm test
-	$(PY) -m pytest tests --ignore=tests/unit
+	$(PY) -m pytest tests --ignore=tests/unit --ignore=tests/cluster
+	$(PY) -m pytest tests/cluster
 
 # --- containers (docker-compose.yml) ---
 .PHONY: compose-env test-compose

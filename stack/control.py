@@ -266,4 +266,6 @@ def status(stack: Stack) -> int:
             report = {"status": "unreachable", "error": str(error)}
         healthy &= report.get("status") == "ok"
         print(f"{server.name}: {json.dumps(report)}")
+    if stack.clustered:
+        healthy &= galera.print_status(stack)
     return 0 if healthy else 1

@@ -141,6 +141,19 @@ def writer_candidates(stack: Stack) -> dict[str, str]:
             if row["pxname"] == WRITER_SECTION and row["svname"] not in ("FRONTEND", "BACKEND")}
 
 
+def print_status(stack: Stack) -> bool:
+    """`make status` for the cluster: each node's state and HAProxy's view of it, and the writer.
+    True when every node is Synced in one primary component and HAProxy has a writer UP."""
+    candidates, current = writer_candidates(stack), writer(stack)
+    print(f"Galera cluster: writer {current or 'none yet'} (HAProxy {stack.ports['db']} -> "
+          + ", ".join(f"{name} {state}" for name, state in candidates.items()) + ")")
+    healthy = candidates.get(current or "") == "UP"
+    for node in stack.db_nodes:
+        healthy &= synced(node)
+        print(f"  {node.name:<4} {'writer' if node.name == current else '':<6} 127.0.0.1:{node.port}  {describe(node)}")
+    return healthy
+
+
 # --- make up / make down ----------------------------------------------------------------------------
 
 def process_alive(stack: Stack, node: DbNode) -> bool:

@@ -101,3 +101,14 @@ def test_every_port_of_every_node_stays_below_the_ephemeral_range_at_every_team_
                  for port in (node.port, node.exporter_port, *node.galera.values())]
         assert max(ports) < 32768, offset
         assert len(ports) == len(set(ports)), f"a port used twice at offset {offset}"
+
+
+def test_the_one_writer_check_finds_two_writers_and_only_them():
+    from tests.cluster.test_jepsen import overlapping_writers
+
+    one_at_a_time = [(0.0, 0.1, "db1"), (0.1, 0.2, "db1"), (3.3, 3.4, "db2"), (3.4, 3.5, "db2")]
+    assert overlapping_writers(one_at_a_time) == []
+    both = [(0.0, 0.1, "db1"), (0.05, 0.15, "db2"), (0.1, 0.2, "db1")]
+    assert len(overlapping_writers(both)) == 2
+    inside_a_long_one = [(0.0, 5.0, "db1"), (1.0, 1.1, "db2")]
+    assert overlapping_writers(inside_a_long_one) == [((0.0, 5.0, "db1"), (1.0, 1.1, "db2"))]
