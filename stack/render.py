@@ -241,9 +241,10 @@ COMPOSE_OWNERS = {"appserver1/monitrc": (APP_UID, 0o600), "appserver2/monitrc": 
 
 
 def compose_db_nodes(count: int) -> list[dict]:
-    """The database nodes in containers: the `db` service (the single MariaDB, or Galera node db1,
-    which docker-compose.galera.yml also names db1), and db2 ... dbN. Each container has the same
-    paths; its configs are in its own directory of the `config` volume (`dir`)."""
+    """The database nodes in containers: the `db` service (the single MariaDB, or Galera node db1),
+    and, with docker-compose.galera.yml, the services db2 ... dbN; node 1's exporter is the
+    `mysqld-exporter` service, the others' mysqld-exporter-db2 ... Each container has the same paths;
+    its configs are in its own directory of the `config` volume (`dir`)."""
     local = {"data": PurePosixPath("/var/lib/mysql"), "socket": PurePosixPath("/run/mysqld/mysqld.sock"),
              "pid": PurePosixPath("/run/mysqld/mysqld.pid"), "user": None,
              "bootstrap_request": COMPOSE_STATE / "bootstrap-requested",
@@ -254,12 +255,14 @@ def compose_db_nodes(count: int) -> list[dict]:
                  "exporter": "mysqld-exporter", "exporter_host": COMPOSE_HOSTS["mysqld_exporter"],
                  "exporter_dir": "mysqld-exporter", "galera": None}]
     names = [f"db{i}" for i in range(1, count + 1)]
-    peers = [f"{name}:{COMPOSE_GALERA_PORTS['gmcast']}" for name in names]
-    return [{**local, "name": name, "host": name, "port": DEFAULT_PORTS["db"], "dir": name,
+    hosts = {name: COMPOSE_HOSTS["db"] if name == "db1" else name for name in names}
+    peers = [f"{hosts[name]}:{COMPOSE_GALERA_PORTS['gmcast']}" for name in names]
+    return [{**local, "name": name, "host": hosts[name], "port": DEFAULT_PORTS["db"], "dir": name,
              "log": COMPOSE_LOGS / f"{name}.log", "config": COMPOSE_CONF / name / "my.cnf",
-             "exporter": f"mysqld-exporter-{name}", "exporter_host": f"mysqld-exporter-{name}",
+             "exporter": f"mysqld-exporter-{name}",
+             "exporter_host": COMPOSE_HOSTS["mysqld_exporter"] if name == "db1" else f"mysqld-exporter-{name}",
              "exporter_dir": f"mysqld-exporter-{name}",
-             "galera": {**COMPOSE_GALERA_PORTS, "address": name, "peers": peers, "sst_user": "mysql",
+             "galera": {**COMPOSE_GALERA_PORTS, "address": hosts[name], "peers": peers, "sst_user": "mysql",
                         "sst_logs": COMPOSE_STATE / "sst_log_archive", "check_listen": "0.0.0.0"}}
             for name in names]
 

@@ -27,10 +27,11 @@ install_datadir() {
 }
 
 peer_answers() {
-    local peers peer
+    local peers peer self
     peers=$(sed -n 's/^wsrep_cluster_address = gcomm:\/\///p' "$config/my.cnf" | tr ',' ' ')
+    self=$(sed -n 's/^wsrep_node_address = //p' "$config/my.cnf")
     for peer in $peers; do
-        [ "${peer%%:*}" = "$PIGGY_DB_NODE" ] && continue
+        [ "$peer" = "$self" ] && continue
         if timeout 1 bash -c "exec 3<>/dev/tcp/${peer%%:*}/${peer##*:}" 2>/dev/null; then
             echo "db: $peer answers: joining the running cluster"
             return 0

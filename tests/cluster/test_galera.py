@@ -16,6 +16,8 @@ from sqlalchemy import text
 from stack import control, galera
 from stack.settings import ROOT
 from tests.cluster.conftest import log_since, log_size, root_sql
+from tests.observability import dashboards as dash
+from tests.observability.live import Prometheus
 from tests.polling import wait_until
 
 SST = "Preparing the backup"  # the joiner's side of a full copy (wsrep_sst_mariabackup)
@@ -99,6 +101,44 @@ def test_three_nodes_are_synced_behind_one_writer(stack):
     for server in stack.app_servers:  # the app servers reach the database through the writer
         health = requests.get(f"http://127.0.0.1:{server.port}/api/healthcheck", timeout=5).json()
         assert health["db"]["status"] == "ok", health
+
+
+GALERA_ROW = "Galera cluster"
+
+
+def galera_row_queries() -> list[tuple[dict, dict]]:
+    board = dash.load(dash.GRAFANA / "dashboards" / "piggybank-database.json")
+    found, in_row = [], False
+    for panel in board["panels"]:
+        if panel["type"] == "row":
+            in_row = panel["title"].startswith(GALERA_ROW)
+        elif in_row:
+            found += [(panel, target) for target in panel["targets"]]
+    return found
+
+
+def test_the_database_dashboard_shows_each_node_and_the_writer(stack):
+    """Every query of the dashboard's cluster row, as Grafana would run it, answers for each node
+    (or, for the writer, names the writer); the node states read Synced."""
+    prometheus = Prometheus(stack)
+    names = {node.name for node in stack.db_nodes}
+    queries = galera_row_queries()
+    assert len(queries) >= 6
+    for panel, target in queries:
+        expr = dash.substitute(target["expr"], {}, rate_interval="30s")
+
+        def labels(e=expr, key="dbnode"):
+            return {series["metric"].get(key) for series in prometheus.query(e)}
+        if panel["title"] == "Writer":
+            wait_until("the dashboard to name the writer", lambda e=expr: labels(e, "server") == {galera.writer(stack)},
+                       timeout=60)
+        elif "{{dbnode}}" in target["legendFormat"]:
+            wait_until(f"{panel['title']} to answer for {sorted(names)}", lambda e=expr: labels(e) == names, timeout=60)
+        else:
+            wait_until(f"{panel['title']} [{target['refId']}] to answer", lambda e=expr: prometheus.query(e),
+                       timeout=60)
+    states = prometheus.query(dash.substitute(galera_row_queries()[0][1]["expr"], {}))
+    assert {series["metric"]["dbnode"]: series["value"][1] for series in states} == dict.fromkeys(names, "4")
 
 
 def test_make_status_shows_each_node_and_the_writer(stack, capsys):

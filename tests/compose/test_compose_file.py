@@ -111,14 +111,14 @@ def test_every_native_component_has_its_service_and_vice_versa(services):
 def test_monit_is_the_main_process_where_it_supervises(services):
     """Monit itself: the main process of each container whose programs it supervises natively."""
     native = native_services()
-    for container, monitored in render.MONIT_CONTAINERS.items():
+    for container, monitored in render.monit_containers(render.compose_db_nodes(1)).items():
         assert set(monitored) <= set(native)
         assert {NATIVE_TO_COMPOSE[name] for name in monitored} == {container}
         command = services[container].get("command") or []
         if container == "db":  # its entrypoint makes the data directory, then execs supervise.sh
             text = (ROOT / "docker" / "db" / "entrypoint.sh").read_text()
-            assert re.search(rf"exec {render.COMPOSE_ROOT}/monit/bin/supervise.sh "
-                             rf"{render.COMPOSE_CONF}/db/monitrc", text)
+            assert f"config={render.COMPOSE_CONF}/${{PIGGY_DB_NODE:-db}}\n" in text  # db/ for the single MariaDB
+            assert re.search(rf'exec {render.COMPOSE_ROOT}/monit/bin/supervise.sh "\$config/monitrc"', text)
         else:
             assert command[:2] == [f"{render.COMPOSE_ROOT}/monit/bin/supervise.sh",
                                    f"{render.COMPOSE_CONF}/{container}/monitrc"]

@@ -257,13 +257,10 @@ def test_the_config_service_command_renders_the_volume(tmp_path, env_file, secre
 
 # --- the tools, at the container paths ----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def checked(tmp_path_factory, containers) -> dict:
+def check_in_layout(work: Path, context: dict, env: dict[str, str]) -> dict:
     """nginx -t, haproxy -c, monit -t, promtool and amtool on the container configs, at their container paths."""
-    work = tmp_path_factory.mktemp("containerfs")
-    context, files = containers
     conf = work / "config"
-    render.render_compose(conf, context["secrets"])  # without --chown: the checks run as root
+    render.render_compose(conf, context["secrets"], env)  # without --chown: the checks run as root
     # Debian's nginx 1.22 predates "resolve" on upstream servers (open source since 1.27.3; the image has 1.28)
     nginx_conf = conf / "nginx" / "nginx.conf"
     nginx_conf.write_text(nginx_conf.read_text().replace(" resolve;", ";"))
@@ -277,6 +274,7 @@ def checked(tmp_path_factory, containers) -> dict:
         str(CONF): conf,
         str(render.COMPOSE_TLS): tls,
         str(render.COMPOSE_ROOT / "monit"): ROOT / "monit",
+        str(render.COMPOSE_ROOT / "mariadb"): ROOT / "mariadb",
         str(paths["www"]): www if (www / "index.html").exists() else ROOT / "nginx" / "placeholder",
         str(paths["prometheus_rules"]): ROOT / "prometheus" / "rules",
         str(paths["monit_dir"]) + "/.keep": "",
@@ -292,8 +290,44 @@ def checked(tmp_path_factory, containers) -> dict:
     }
     for container in render.monit_containers(context["db_nodes"]):
         commands[f"monit {container}"] = quote("monit", "-t", "-c", f"{CONF}/{container}/monitrc")
-    hosts = sorted(set(context["hosts"].values()) | {s["host"] for s in context["app_servers"]})
+    hosts = sorted(set(context["hosts"].values()) | {s["host"] for s in context["app_servers"]}
+                   | {node[key] for node in context["db_nodes"] for key in ("host", "exporter_host")})
     return run_in_layout(work, layout, commands, hosts)
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory, containers) -> dict:
+    return check_in_layout(tmp_path_factory.mktemp("containerfs"), containers[0], {})
+
+
+@pytest.fixture(scope="module")
+def checked_cluster(tmp_path_factory, containers_cluster) -> dict:
+    return check_in_layout(tmp_path_factory.mktemp("containerfs"), containers_cluster[0], {"PIGGY_DB_NODES": "3"})
+
+
+def test_the_cluster_configs_pass_haproxy_monit_and_promtool(checked_cluster):
+    """With docker-compose.galera.yml: HAProxy with its writer section, each node's control file."""
+    for name in ("haproxy", "promtool", "monit db1", "monit db2", "monit db3"):
+        assert checked_cluster[name].returncode == 0, (name, checked_cluster[name].output)
+    assert "WARNING" not in checked_cluster["haproxy"].output, checked_cluster["haproxy"].output
+
+
+def test_the_cluster_in_containers_has_one_writer_address_and_a_probe_per_node(containers_cluster):
+    context, files = containers_cluster
+    haproxy = files["haproxy/haproxy.cfg"].split("listen galera_writer", 1)[1]
+    assert "bind 0.0.0.0:3307" in haproxy and not re.search(r"(?m)^\s*server .* backup", haproxy)
+    for node, host in zip(("db1", "db2", "db3"), ("db", "db2", "db3"), strict=True):
+        assert f"server {node} {host}:3307 check port 9200" in haproxy
+        monitrc = files[f"{node}/monitrc"]
+        assert f"check process {node} " in monitrc and f"check process {node}-check " in monitrc
+        assert "galera-start.sh" in monitrc and "--listen 0.0.0.0:9200" in monitrc
+        assert "wsrep_cluster_address = gcomm://db:4567,db2:4567,db3:4567" in files[f"{node}/my.cnf"]
+        assert f"host = {host}" in files[f"mysqld-exporter-{node}/my.cnf"]
+    for app in ("appserver1", "appserver2"):
+        assert "PIGGY_DB_HOST=haproxy " in files[f"{app}/monitrc"]
+    prometheus = files["prometheus/prometheus.yml"]
+    for target in ("mysqld-exporter:9104", "mysqld-exporter-db2:9104", "mysqld-exporter-db3:9104"):
+        assert target in prometheus
 
 
 def test_nginx_accepts_the_container_config(checked):
