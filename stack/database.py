@@ -31,9 +31,20 @@ def answers(node: DbNode) -> bool:
                           capture_output=True).returncode == 0
 
 
+def writer_node(stack: Stack) -> DbNode:
+    """The node that takes the bank's writes: the single MariaDB, or HAProxy's writer of a cluster
+    (else the first node that answers)."""
+    from stack import galera
+
+    writer = galera.writer(stack) if stack.clustered else None
+    return next((n for n in stack.db_nodes if n.name == writer), None) or next(
+        (n for n in stack.db_nodes if answers(n)), stack.db_nodes[0])
+
+
 def root_sql(stack: Stack, sql: str) -> str:
-    """As root over the socket of the first node that answers (a cluster replicates users and grants)."""
-    node = next((n for n in stack.db_nodes if answers(n)), stack.db_nodes[0])
+    """As root over the socket of the node that takes the writes (a cluster replicates users and
+    grants; its status counters are that node's own)."""
+    node = writer_node(stack)
     done = subprocess.run(["mariadb", "--no-defaults", "-S", str(node.socket), "-uroot", "-N", "-B", "-e", sql],
                           check=True, capture_output=True, text=True)
     return done.stdout
