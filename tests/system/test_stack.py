@@ -167,7 +167,9 @@ def test_kill_9_of_mariadb_is_restarted_and_app_servers_recover_without_restart(
     assert {s.name: pid_of(stack, s.name) for s in stack.app_servers} == app_pids
 
 
-def test_while_the_database_is_down_answers_are_fast_503s(stack, api):
+def test_while_the_database_is_down_answers_are_fast_503s(stack, api, app_config):
+    """Fast: the app retries for its budget (an outage shorter than that is only latency), then answers
+    503 at once, never hanging on the driver's timeouts."""
     token = api.login_seed("erika")
     control.monit(stack, "unmonitor", "mariadb")
     try:
@@ -177,7 +179,7 @@ def test_while_the_database_is_down_answers_are_fast_503s(stack, api):
         assert report["status"] == "down" and report["db"]["status"] == "down"
         started = time.monotonic()
         response = api.get("/api/user", token)
-        assert time.monotonic() - started < 2.5
+        assert time.monotonic() - started < app_config["DB_RETRY_BUDGET_SECONDS"] + 2.5
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "database_unavailable"
     finally:
