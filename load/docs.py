@@ -225,7 +225,7 @@ def failover_markdown(report: dict, image: str) -> str:
         "ledger rows).",
         "",
         "| phase | requests | failed | client retries | p50 ms | p95 ms | p99 ms | max ms | new pid s | "
-        "healthy s | prom 0 s | prom 1 s | writes back s | ledger | nginx retried |",
+        "healthy s | prom 0 s | prom 1 s | writes back s | ledger | HAProxy resent |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
     ]
     for r in report["phases"]:
@@ -236,7 +236,7 @@ def failover_markdown(report: dict, image: str) -> str:
             f"| {_fmt(healthy)} | {_fmt(r.get('prometheus_down_s'))} | {_fmt(r.get('prometheus_up_s'))} "
             f"| {_fmt(r.get('writes_back_s'), 2)} "
             f"| {'–' if 'ledger_ok' not in r else 'right' if r['ledger_ok'] else '**broken**'} "
-            f"| {r['nginx_retried_upstream']} |")
+            f"| {r.get('haproxy_resent', 0)} |")
     totals, book = report["totals"], report["ledger"]
     lines += [
         "",

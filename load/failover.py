@@ -5,18 +5,21 @@ on a schedule, and what users, Monit, Prometheus and the ledger saw is recorded.
     PIGGY_RUN_DIR=... PIGGY_PORT_OFFSET=... .venv/bin/python -m load.failover [--quick] [--users N]
 
 Faults (full schedule): kill -9 appserver1; kill -9 appserver2 once appserver1 is healthy again;
-SIGSTOP appserver1 for 20 s (then SIGCONT if it still exists: Monit should have restarted it long
-before); then the database: the single MariaDB killed with kill -9 and hung with SIGSTOP for 10 s,
+with three or more app servers (PIGGY_APP_SERVERS), kill -9 of appserver1 and appserver2 at once;
+SIGSTOP appserver1 for 20 s (then SIGCONT if it still exists: Monit replaces it after a few
+seconds); then the database: the single MariaDB killed with kill -9 and hung with SIGSTOP for 10 s,
 or, with a Galera cluster (PIGGY_DB_NODES=3), HAProxy's writer killed and hung, a node that is not
 the writer killed, and two nodes killed at once (quorum lost until Monit has them back); a burst
 of bad input. --quick (used by `make test`): one kill -9 and one SIGSTOP, about a minute.
 
-Per phase: requests, failures, client retries, p50/p95/p99 and max; seconds until Monit had a new
-process and until its healthcheck was ok; until Prometheus showed up == 0 and up == 1 again;
-until writes succeed again (the first booking started after the fault); nginx's own retries
-(access log); after every phase, the ledger: invariants, no idempotency key booked twice, every
-transfer a client saw confirmed is booked. Alerts that fired or resolved (Prometheus and the alert
-sink).
+Per phase: requests, failures, client retries, p50/p95/p99 and the slowest answer, the longest time
+without any answered request; seconds until HAProxy took the app server out of rotation and put it
+back (its log), until Monit had a new process and until its healthcheck was ok, until Prometheus
+showed up == 0 and up == 1 again; the requests HAProxy resent; until writes succeed again (the first
+booking asked for after the fault); and after every phase the ledger: invariants, no idempotency
+key booked twice, every transfer a client saw confirmed is booked. Alerts that fired or resolved
+(Prometheus and the alert sink). The hang's targets: 0 failed, no gap over 1 s, no
+answer slower than 1.5 s (sign-ins included).
 Prints a table, writes JSON + CSV + a PNG timeline into load/results/. Exit code 0 only if there
 were no failed requests during the app server faults, no bad input got a 5xx, the database outage
 failed fast, the ledger is right and every process is running and monitored again.
@@ -30,6 +33,7 @@ import argparse  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
@@ -50,7 +54,7 @@ from stack.settings import ROOT, Stack  # noqa: E402
 
 RESULTS = ROOT / "load" / "results"
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the stack's self-signed certificate
-APP_SERVERS = ("appserver1", "appserver2")
+HANG_TARGETS = {"longest_gap_s": 1.0, "max_ms_all": 1500.0}  # the issue's bounds for the SIGSTOP phase
 
 
 def now() -> float:
@@ -191,12 +195,16 @@ def wait_restarted(stack: Stack, service: str, old_pid: int, since: float, timeo
     return {"restarted_s": restarted, "healthy_s": healthy}
 
 
+def app_server_names(stack: Stack) -> list[str]:
+    return [s.name for s in stack.app_servers]
+
+
 def db_names(stack: Stack) -> list[str]:
     return [node.name for node in stack.db_nodes]
 
 
 def all_healthy(stack: Stack) -> bool:
-    return all(drill.healthy(stack, s) for s in (*APP_SERVERS, *db_names(stack)))
+    return all(drill.healthy(stack, s) for s in (*app_server_names(stack), *db_names(stack)))
 
 
 def running_pid(stack: Stack, service: str, wait: float = 20.0) -> tuple[int, bool]:
@@ -223,21 +231,26 @@ def kill9(stack: Stack, service: str) -> dict:
 
 
 def app_servers_healthy(stack: Stack, since: float) -> float:
-    while now() - since < 60 and not all(drill.healthy(stack, s) for s in APP_SERVERS):
+    while now() - since < 60 and not all(drill.healthy(stack, s) for s in app_server_names(stack)):
         gevent.sleep(0.05)
     return now() - since
 
 
 def kill9_together(stack: Stack, services: list[str]) -> dict:
-    """kill -9 of several processes at once (two of three Galera nodes: quorum lost)."""
+    """kill -9 of several processes at the same moment (app servers, or two of three Galera nodes:
+    quorum lost); the slowest one's restart is reported."""
     pids = {service: running_pid(stack, service)[0] for service in services}
     for pid in pids.values():
         os.kill(pid, signal.SIGKILL)
     since = now()
-    restarts = {service: wait_restarted(stack, service, pid, since) for service, pid in pids.items()}
-    return {"fault_at": since, "restarted_s": max((r["restarted_s"] or 1e9) for r in restarts.values()),
-            "healthy_s": max((r["healthy_s"] or 1e9) for r in restarts.values()),
-            "app_servers_healthy_s": app_servers_healthy(stack, since)}
+    waits = [gevent.spawn(wait_restarted, stack, service, pid, since) for service, pid in pids.items()]
+    gevent.joinall(waits)
+    results = [w.value for w in waits]
+    slowest = max(results, key=lambda r: r["healthy_s"] if r["healthy_s"] is not None else 1e9)
+    result = {"pids": list(pids.values()), "fault_at": since, **slowest}
+    if set(services) & set(db_names(stack)):
+        result["app_servers_healthy_s"] = app_servers_healthy(stack, since)
+    return result
 
 
 def sigstop(stack: Stack, service: str, hold: float) -> dict:
@@ -258,8 +271,8 @@ def sigstop(stack: Stack, service: str, hold: float) -> dict:
         result["old_process_still_stopped_at_end"] = still_stopped
     if service in db_names(stack):
         # A Galera node woken from a hang rejoins by itself (Monit waits a minute before it restarts one)
-        result["resumed_at"] = now()
-        result.update(wait_restarted(stack, service, 0, since, timeout=max(hold, 60)) if still_stopped else {})
+        if still_stopped:
+            result.update(wait_restarted(stack, service, 0, since, timeout=max(hold, 60)))
         result["app_servers_healthy_s"] = app_servers_healthy(stack, since)
     return result
 
@@ -357,7 +370,7 @@ class Phase:
     name: str
     start: float          # seconds since the run started
     kind: str = "baseline"
-    targets: list[str] = field(default_factory=list)
+    target: str | None = None
     end: float | None = None
     measured: dict = field(default_factory=dict)
 
@@ -382,47 +395,51 @@ class Recorder:
 WRITER, NOT_WRITER = "<writer>", "<not the writer>"
 
 
-def schedule(quick: bool, stop_s: float, db_stop_s: float, clustered: bool) -> list[tuple[str, str, list[str]]]:
-    """(label, kind, targets) of every fault in order."""
+def schedule(quick: bool, stop_s: float, app_servers: int, db_stop_s: float,
+             clustered: bool) -> list[tuple[str, str, str | None]]:
     if quick:
-        return [("kill -9 appserver1", "kill9", ["appserver1"]),
-                (f"SIGSTOP appserver2 {stop_s:g} s", "sigstop", ["appserver2"])]
+        return [("kill -9 appserver1", "kill9", "appserver1"),
+                (f"SIGSTOP appserver2 {stop_s:g} s", "sigstop", "appserver2")]
+    together = [("kill -9 appserver1+2 at once", "kill9many", "appserver1+appserver2")] if app_servers >= 3 else []
     if clustered:
-        database = [("kill -9 the writer", "kill9", [WRITER]),
-                    (f"SIGSTOP the writer {db_stop_s:g} s", "sigstop", [WRITER]),
-                    ("kill -9 a node that is not the writer", "kill9", [NOT_WRITER]),
-                    ("kill -9 two nodes at once (quorum lost)", "kill9", [WRITER, NOT_WRITER])]
+        database = [("kill -9 the writer", "kill9", WRITER),
+                    (f"SIGSTOP the writer {db_stop_s:g} s", "sigstop", WRITER),
+                    ("kill -9 a node that is not the writer", "kill9", NOT_WRITER),
+                    ("kill -9 two nodes at once (quorum lost)", "kill9many", f"{WRITER}+{NOT_WRITER}")]
     else:
-        database = [("kill -9 mariadbd", "kill9", ["mariadb"]),
-                    (f"SIGSTOP mariadbd {db_stop_s:g} s", "sigstop", ["mariadb"])]
-    return [("kill -9 appserver1", "kill9", ["appserver1"]),
-            ("kill -9 appserver2", "kill9", ["appserver2"]),
-            (f"SIGSTOP appserver1 {stop_s:g} s", "sigstop", ["appserver1"]),
+        database = [("kill -9 mariadbd", "kill9", "mariadb"),
+                    (f"SIGSTOP mariadbd {db_stop_s:g} s", "sigstop", "mariadb")]
+    return [("kill -9 appserver1", "kill9", "appserver1"),
+            ("kill -9 appserver2", "kill9", "appserver2"),
+            *together,
+            (f"SIGSTOP appserver1 {stop_s:g} s", "sigstop", "appserver1"),
             *database,
-            ("bad input burst", "badinput", [])]
+            ("bad input burst", "badinput", None)]
 
 
-def resolve(stack: Stack, targets: list[str]) -> list[str]:
-    """The cluster's roles named by the node that has them now."""
+def resolve(stack: Stack, target: str | None) -> str | None:
+    """The cluster's roles in a target named by the nodes that have them now."""
+    if not target or WRITER not in target and NOT_WRITER not in target:
+        return target
     writer = galera.writer(stack) or db_names(stack)[0]
     others = [name for name in db_names(stack) if name != writer]
-    return [writer if t == WRITER else others.pop(0) if t == NOT_WRITER else t for t in targets]
+    return "+".join(writer if t == WRITER else others.pop(0) if t == NOT_WRITER else t for t in targets_of(target))
 
 
-def inject(stack: Stack, kind: str, targets: list[str], hold: float) -> dict:
-    if kind == "kill9":
-        return kill9(stack, targets[0]) if len(targets) == 1 else kill9_together(stack, targets)
-    return sigstop(stack, targets[0], hold)
+def targets_of(target: str | None) -> list[str]:
+    """The components a phase's fault hits ("appserver1+appserver2" is two)."""
+    return target.split("+") if target else []
 
 
-def wait_settled(stack: Stack, watch: Watch, targets: list[str], since: float, timeout: float = 45) -> None:
-    """Until every component is healthy again and Prometheus has seen the targets back up."""
+def wait_settled(stack: Stack, watch: Watch, target: str | None, since: float, timeout: float = 45) -> None:
+    """Until every component is healthy again and Prometheus has seen the target back up."""
     deadline = now() + timeout
+    watched = (*app_server_names(stack), *db_names(stack))
     while now() < deadline:
         prom_ok = True
-        for target in (t for t in targets if t in (*APP_SERVERS, *db_names(stack))):
-            values = [v for t, s, v in watch.prometheus if s == target and t >= since - watch.started]
-            prom_ok = prom_ok and bool(values) and values[-1] == 1
+        for name in (t for t in targets_of(target) if t in watched):
+            values = [v for t, s, v in watch.prometheus if s == name and t >= since - watch.started]
+            prom_ok &= bool(values) and values[-1] == 1
         if prom_ok and all_healthy(stack):
             return
         gevent.sleep(0.25)
@@ -436,23 +453,58 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[index]
 
 
-def nginx_lines(stack: Stack, offset: int, started: float) -> list[dict]:
-    path = stack.logs / "nginx" / "access.log"
-    rows = []
+# HAProxy's log (haproxy/haproxy.cfg.j2: ISO timestamps; only what went wrong is logged per request)
+HAPROXY_STATE = re.compile(r"^(\S+) (Backup )?Server appservers/(\S+) is (UP|DOWN)\b")
+HAPROXY_REQUEST = re.compile(r"^(\S+) \S+ \[[^\]]+\] \S+ appservers/(\S+) \S+ (-?\d+) \S+ \S+ \S+ (\S{4}) "
+                             r"\d+/\d+/\d+/\d+/(\+?)(\d+) \S+ \{[^}]*\} \"(\S+) (\S+)")
+
+
+def haproxy_log(stack: Stack, offset: int, started: float) -> dict:
+    """Since a log offset: the app servers' state changes (t, server, "UP" | "DOWN", backup) and the
+    requests logged as abnormal (t, server, status, retries, redispatched, termination, method, path)."""
+    events, logged = [], []
     try:
-        with path.open("rb") as f:
+        with (stack.logs / "haproxy.log").open("rb") as f:
             f.seek(offset)
-            for raw in f:
-                try:
-                    row = json.loads(raw)
-                    # logged when it ended, to the second: the middle of that second
-                    row["t"] = datetime.fromisoformat(row["time"]).timestamp() + 0.5 - started
-                    rows.append(row)
-                except (ValueError, KeyError):
-                    continue
+            lines = f.read().decode(errors="replace").splitlines()
     except OSError:
-        pass
-    return rows
+        lines = []
+    for line in lines:
+        try:
+            if state := HAPROXY_STATE.match(line):
+                t = datetime.fromisoformat(state.group(1)).timestamp() - started
+                events.append((t, state.group(3), state.group(4), bool(state.group(2))))
+            elif request := HAPROXY_REQUEST.match(line):
+                t = datetime.fromisoformat(request.group(1)).timestamp() - started
+                logged.append((t, request.group(2), int(request.group(3)), int(request.group(6)),
+                               request.group(5) == "+", request.group(4), request.group(7), request.group(8)))
+        except ValueError:
+            continue
+    return {"events": events, "requests": logged}
+
+
+def rotation(events: list[tuple], server: str, since: float) -> tuple[float | None, float | None]:
+    """Seconds after `since` until HAProxy took the app server out of rotation, and put it back."""
+    out = back = None
+    for t, name, state, backup in events:
+        if name != server or backup or t < since:
+            continue
+        if out is None and state == "DOWN":
+            out = t - since
+        elif out is not None and state == "UP":
+            back = t - since
+            break
+    return out, back
+
+
+def longest_gap(rows: list[tuple], start: float, end: float) -> float | None:
+    """The longest time within [start, end] in which no request got a successful answer."""
+    answered = sorted(r[0] + r[3] / 1000 for r in rows if r[1] != "RETRY" and r[4] and start <= r[0] + r[3] / 1000
+                      <= end)
+    if not answered:
+        return None
+    marks = [start, *answered, end]
+    return max(b - a for a, b in zip(marks, marks[1:], strict=False))
 
 
 BOOKING = "POST /api/transfers/[id]/confirm"
@@ -464,13 +516,21 @@ def writes_back_after(rows: list[tuple], fault: float) -> float | None:
     return round(min(booked) - fault, 2) if booked else None
 
 
-def phase_stats(phase: Phase, rows: list[tuple], ngx: list[dict]) -> dict:
+def phase_stats(phase: Phase, rows: list[tuple], hap: dict, stop_seconds: float) -> dict:
     mine = [r for r in rows if phase.start <= r[0] < phase.end]
     final = [r for r in mine if r[1] != "RETRY"]
     retries = [r for r in mine if r[1] == "RETRY"]
     times = [r[3] for r in final if r[2] != "POST /auth"]
-    ngx_mine = [n for n in ngx if phase.start - 1 <= n["t"] < phase.end
-                and n.get("uri", "").startswith(("/api", "/auth")) and n.get("uri") != "/api/healthcheck"]
+    hap_all = [r for r in hap["requests"] if phase.start <= r[0] < phase.end and r[7] != "/api/healthcheck"]
+    hap_mine = [r for r in hap_all if r[7] != "/api/ws"]
+    # the hang itself for a SIGSTOP, else the whole phase
+    window_end = min(phase.end, phase.start + stop_seconds) if phase.kind == "sigstop" else phase.end
+    rotations = {}
+    for server in targets_of(phase.target):
+        if server.startswith("appserver"):
+            out, back = rotation(hap["events"], server, phase.start)
+            rotations[server] = {"out_s": None if out is None else round(out, 2),
+                                 "back_s": None if back is None else round(back, 2)}
     failed_statuses: dict[str, int] = {}
     for r in final:
         if not r[4]:
@@ -484,10 +544,17 @@ def phase_stats(phase: Phase, rows: list[tuple], ngx: list[dict]) -> dict:
         "retried_reasons": dict(Counter(r[2].rsplit(" [", 1)[-1].rstrip("]") for r in retries).most_common()),
         "slowest_503_ms": round(max((r[3] for r in retried_503), default=0), 1) or None,
         "p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "p99_ms": percentile(times, 99),
-        "max_ms": max(times, default=None),
-        "nginx_requests": len(ngx_mine),
-        "nginx_retried_upstream": sum(1 for n in ngx_mine if "," in str(n.get("upstream_status", ""))),
-        "nginx_5xx": sum(1 for n in ngx_mine if int(n.get("status", 0)) >= 500),
+        "max_ms": max(times, default=None), "max_ms_all": max((r[3] for r in final), default=None),
+        "longest_gap_s": None if (gap := longest_gap(rows, phase.start, window_end)) is None else round(gap, 2),
+        "haproxy_out_s": min((r["out_s"] for r in rotations.values() if r["out_s"] is not None), default=None),
+        "haproxy_back_s": max((r["back_s"] for r in rotations.values() if r["back_s"] is not None), default=None),
+        "rotation": rotations,
+        "haproxy_resent": sum(1 for r in hap_mine if r[3] > 0),
+        "haproxy_redispatched": sum(1 for r in hap_mine if r[4]),
+        # cut as their server went down (a request resent after that is logged with its final outcome)
+        "haproxy_cut": sum(1 for r in hap_mine if r[5].startswith("D")),
+        "websockets_cut": sum(1 for r in hap_all if r[7] == "/api/ws" and r[5].startswith("D")),
+        "haproxy_5xx": sum(1 for r in hap_mine if r[2] >= 500),
         **({"writes_back_s": writes_back_after(rows, phase.measured["fault_s"])}
            if "fault_s" in phase.measured else {}),
         **phase.measured,
@@ -518,6 +585,11 @@ def stuck_or_unmonitored(stack: Stack, wait: float = 15.0) -> list[str]:
     while (not_ok := monit_not_ok(stack)) and now() < deadline:
         gevent.sleep(0.5)
     return problems + not_ok
+
+
+def hold_of(stack: Stack, target: str | None, args) -> float:
+    """How long a SIGSTOP holds: a database node for --db-stop-seconds, an app server for --stop-seconds."""
+    return args.db_stop_seconds if set(targets_of(target)) & set(db_names(stack)) else args.stop_seconds
 
 
 def app_db_timeouts() -> tuple[float, float]:
@@ -557,8 +629,8 @@ def run(args) -> dict:
 
     started = now()
     started_utc = datetime.now(UTC).replace(tzinfo=None)
-    access_log = stack.logs / "nginx" / "access.log"
-    ngx_offset = access_log.stat().st_size if access_log.exists() else 0
+    haproxy_file = stack.logs / "haproxy.log"
+    hap_offset = haproxy_file.stat().st_size if haproxy_file.exists() else 0
     sink_before = len(alert_sink(stack))
     recorder = Recorder(started)
     env = Environment(user_classes=classes, events=locust.events, host=journeys.HOST)
@@ -574,21 +646,23 @@ def run(args) -> dict:
     bad_input = None
     try:
         gevent.sleep(args.warmup)
-        for label, kind, wanted in schedule(args.quick, args.stop_seconds, args.db_stop_seconds, stack.clustered):
-            targets = resolve(stack, wanted)
-            if wanted != targets:
-                label += f" ({', '.join(targets)})"
-            phase = Phase(label, now() - started, kind, targets)
+        for label, kind, wanted in schedule(args.quick, args.stop_seconds, len(stack.app_servers),
+                                            args.db_stop_seconds, stack.clustered):
+            target = resolve(stack, wanted)
+            if target != wanted:
+                label += f" ({', '.join(targets_of(target))})"
+            phase = Phase(label, now() - started, kind, target)
             phases[-1].end = phase.start
             phases.append(phase)
             print(f"  t={phase.start:6.1f} s  {label}", flush=True)
             since = now()
             try:
-                if kind in ("kill9", "sigstop"):
-                    hold = args.db_stop_seconds if targets[0] in db_names(stack) else args.stop_seconds
-                    phase.measured.update(inject(stack, kind, targets, hold))
-                    phase.measured["fault_s"] = round(phase.measured.pop("fault_at") - started, 2)
-                    phase.measured.pop("resumed_at", None)
+                if kind == "kill9":
+                    phase.measured.update(kill9(stack, target))
+                elif kind == "kill9many":
+                    phase.measured.update(kill9_together(stack, targets_of(target)))
+                elif kind == "sigstop":
+                    phase.measured.update(sigstop(stack, target, hold_of(stack, target, args)))
                 elif kind == "badinput":
                     me = journeys.CUSTOMERS[-1]
                     token = session().post(journeys.HOST + "/auth", timeout=30, json={
@@ -599,16 +673,19 @@ def run(args) -> dict:
             except (RuntimeError, OSError, requests.RequestException, ValueError, KeyError) as error:
                 phase.measured["error"] = f"{error.__class__.__name__}: {error}"
                 print(f"    could not inject '{label}': {phase.measured['error']}", flush=True)
-            wait_settled(stack, watch, targets, since)
-            if targets:
-                down, up = watch.prometheus_outage(targets[0], since - started)
-                phase.measured["prometheus_down_s"], phase.measured["prometheus_up_s"] = down, up
+            wait_settled(stack, watch, target, since)
+            if target:
+                outages = [watch.prometheus_outage(name, since - started) for name in targets_of(target)]
+                downs, ups = [d for d, _ in outages if d is not None], [u for _, u in outages if u is not None]
+                phase.measured["prometheus_down_s"] = min(downs, default=None)
+                phase.measured["prometheus_up_s"] = max(ups) if len(ups) == len(outages) else None
             for key in ("restarted_s", "healthy_s", "app_servers_healthy_s", "prometheus_down_s", "prometheus_up_s"):
                 if phase.measured.get(key) is not None:
                     phase.measured[key] = round(phase.measured[key], 2)
-            # The books after every fault, not only at the end (the load goes on meanwhile).
-            # (a copy of what the clients saw so far: the checks read the database in one snapshot, and a
-            # transfer confirmed after that snapshot must not count)
+            if "fault_at" in phase.measured:
+                phase.measured["fault_s"] = round(phase.measured.pop("fault_at") - started, 2)
+            # The books after every fault, not only at the end (the load goes on meanwhile): a copy of what
+            # the clients saw so far, as the checks read the database in one snapshot taken after it.
             seen = {key: {**entry, "ids": set(entry["ids"])} for key, entry in list(journeys.JOURNAL.items())}
             book = ledger.check(stack, seen, since=started_utc)
             phase.measured["ledger_ok"], phase.measured["ledger_problems"] = book["ok"], book["problems"][:5]
@@ -626,15 +703,16 @@ def run(args) -> dict:
     watch.stop()
     ended = now() - started
 
-    ngx = nginx_lines(stack, ngx_offset, started)
-    table = [phase_stats(p, recorder.rows, ngx) for p in phases]
+    hap = haproxy_log(stack, hap_offset, started)
+    table = [phase_stats(p, recorder.rows, hap, hold_of(stack, p.target, args)) for p in phases]
     book = ledger.check(stack, journeys.JOURNAL, since=started_utc)
     sink = [{"received_s": round(a.get("received", started) - started, 1), "status": a.get("status"),
              "alerts": sorted({x["labels"].get("alertname", "?") for x in a.get("alerts", [])})}
             for a in alert_sink(stack)[sink_before:]]
     final = [r for r in recorder.rows if r[1] != "RETRY"]
-    app_phases = [t for t, p in zip(table, phases, strict=True) if set(p.targets) & set(APP_SERVERS)]
-    db_phases = [(t, p) for t, p in zip(table, phases, strict=True) if set(p.targets) & set(db_names(stack))]
+    app_phases = [t for t, p in zip(table, phases, strict=True)
+                  if any(name.startswith("appserver") for name in targets_of(p.target))]
+    db_phases = [(t, p) for t, p in zip(table, phases, strict=True) if set(targets_of(p.target)) & set(db_names(stack))]
     checks = {
         "every fault was injected": not any("error" in p.measured for p in phases),
         "no failed requests while an app server was killed or hung": sum(t["failures"] for t in app_phases) == 0,
@@ -646,7 +724,7 @@ def run(args) -> dict:
     if bad_input is not None:
         checks["bad input only ever got 4xx"] = bad_input["problem_count"] == 0
     budget, read_timeout = app_db_timeouts()
-    targets = {}
+    db_targets = {}
     for row, phase in db_phases:
         # Answers to requests sent while the database was out (from the fault until the app servers
         # were healthy again): each a success or a 503 within the app's retry budget, never a hang.
@@ -663,19 +741,34 @@ def run(args) -> dict:
         bound = budget + read_timeout + 1
         checks[f"{phase.name}: 503s within the retry budget (< {bound:g} s)"] = (
             row["outage_slowest_503_ms"] < bound * 1000)
+        # the liveness checks need no database: a database outage must not take app servers out
+        row["taken_out_during_outage"] = sorted({name for t, name, state, backup in hap["events"]
+                                                 if state == "DOWN" and not backup and phase.start <= t <= outage_end})
+        checks[f"{phase.name}: every app server stayed in HAProxy's rotation"] = not row["taken_out_during_outage"]
         checks[f"{phase.name}: recovered by itself"] = row.get("app_servers_healthy_s") is not None
         checks[f"{phase.name}: no failed request"] = row["failures"] == 0
         back = row.get("writes_back_s")
         if back is not None and back < budget:
-            targets[f"{phase.name}: no client retry (writes back within the {budget:g} s budget)"] = {
+            db_targets[f"{phase.name}: no client retry (writes back within the {budget:g} s budget)"] = {
                 "measured": f"{row['client_retries']} retries, writes back after {back:.2f} s",
                 "met": row["client_retries"] == 0}
+    targets = dict(db_targets)
     for t, p in zip(table, phases, strict=True):
-        if p.kind == "kill9" and t.get("healthy_s") is not None:
-            limit = 10 if set(p.targets) & set(db_names(stack)) else 3
+        database = bool(set(targets_of(p.target)) & set(db_names(stack)))
+        if p.kind in ("kill9", "kill9many") and t.get("healthy_s") is not None:
+            limit = 10 if database else 3
             measured = t.get("app_servers_healthy_s", t["healthy_s"])
-            targets[f"{', '.join(p.targets)} serves again within {limit} s of kill -9"] = {
+            targets[f"{p.target} serves again within {limit} s of kill -9"] = {
                 "measured": f"{measured:.2f} s", "met": measured <= limit}
+        if p.kind == "sigstop" and not database:  # the issue's bounds for a hung app server
+            gap, slowest = t.get("longest_gap_s"), t.get("max_ms_all")
+            targets[f"{p.name}: no failed request"] = {"measured": str(t["failures"]), "met": t["failures"] == 0}
+            targets[f"{p.name}: longest time without an answer <= {HANG_TARGETS['longest_gap_s']:g} s"] = {
+                "measured": "-" if gap is None else f"{gap:.2f} s",
+                "met": gap is not None and gap <= HANG_TARGETS["longest_gap_s"]}
+            targets[f"{p.name}: slowest answer (sign-ins included) <= {HANG_TARGETS['max_ms_all'] / 1000:g} s"] = {
+                "measured": "-" if slowest is None else f"{slowest / 1000:.2f} s",
+                "met": slowest is not None and slowest <= HANG_TARGETS["max_ms_all"]}
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "host": journeys.HOST, "run_dir": str(stack.run),
         "users": args.users, "quick": args.quick, "duration_s": round(ended, 1),
@@ -696,7 +789,7 @@ def run(args) -> dict:
         "passed": all(checks.values()),
     }
     report["_timeline"] = {"rows": recorder.rows, "health": watch.health, "prometheus": watch.prometheus,
-                           "nginx": [(n["t"], n.get("upstream_status", ""), n.get("status")) for n in ngx],
+                           "app_servers": app_server_names(stack), "haproxy": hap,
                            "phases": [(p.name, p.start, p.end, p.kind) for p in phases],
                            "databases": db_names(stack)}
     return report
@@ -707,9 +800,10 @@ def run(args) -> dict:
 COLUMNS = [("phase", "phase", 40), ("start_s", "start s", 7), ("requests", "requests", 8),
            ("failures", "failed", 6), ("client_retries", "retries", 7), ("p50_ms", "p50 ms", 7),
            ("p95_ms", "p95 ms", 7), ("p99_ms", "p99 ms", 7), ("max_ms", "max ms", 7),
+           ("longest_gap_s", "gap s", 6), ("haproxy_out_s", "out s", 6), ("haproxy_back_s", "back s", 6),
            ("restarted_s", "new pid s", 9), ("healthy_s", "healthy s", 9), ("prometheus_down_s", "prom 0 s", 8),
            ("prometheus_up_s", "prom 1 s", 8), ("writes_back_s", "writes back s", 13), ("ledger_ok", "ledger", 6),
-           ("nginx_retried_upstream", "nginx retried", 13)]
+           ("haproxy_resent", "resent", 6)]
 
 
 def _where(alert: dict) -> str:
@@ -765,6 +859,13 @@ def print_report(report: dict) -> None:
         print(f"Locust exception ({error['count']}x): {error['message']}\n{error['traceback']}")
     if report["stuck_or_unmonitored"]:
         print(f"Left stopped/unmonitored: {report['stuck_or_unmonitored']}")
+    for row in report["phases"]:
+        for server, times in row.get("rotation", {}).items():
+            print(f"HAProxy in '{row['phase']}': {server} out of rotation after "
+                  f"{fmt(times['out_s'])} s, back after {fmt(times['back_s'])} s; {row['haproxy_resent']} requests "
+                  f"resent to another server, {row['websockets_cut']} WebSockets cut (their clients reconnect); "
+                  f"longest time without an answer {fmt(row['longest_gap_s'])} s, slowest answer "
+                  f"{fmt(row['max_ms_all'])} ms")
     for name, target in report["targets"].items():
         print(f"Target: {name}: {target['measured']} -> {'met' if target['met'] else 'NOT met'}")
     for name, ok in report["checks"].items():
@@ -782,8 +883,9 @@ def write_outputs(report: dict, out: Path, stem: str) -> dict[str, Path]:
     paths["json"].write_text(json.dumps(public, indent=2, default=str))
     paths["raw"].write_text(json.dumps(report, default=str))  # everything, to redraw: python -m load.timeline
     keys = [k for k, _t, _w in COLUMNS] + ["duration_s", "failed_statuses", "retried_statuses", "slowest_503_ms",
-                                           "app_servers_healthy_s", "nginx_requests", "nginx_5xx",
-                                           "bad_input_sent", "bad_input_not_4xx"]
+                                           "max_ms_all", "app_servers_healthy_s", "haproxy_redispatched",
+                                           "haproxy_cut", "websockets_cut", "haproxy_5xx", "bad_input_sent",
+                                           "bad_input_not_4xx"]
     with paths["csv"].open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         writer.writeheader()

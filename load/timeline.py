@@ -48,7 +48,7 @@ def draw(report: dict, path: Path) -> None:
     end = max([p[2] for p in phases] + [r[0] for r in rows] + [1.0])
 
     # requests per second (final answers and retried attempts), latency per 2 s
-    ok_s, failed_s, retried_s, nginx_s = ([0] * (int(end) + 1) for _ in range(4))
+    ok_s, failed_s, retried_s, resent_s = ([0] * (int(end) + 1) for _ in range(4))
     latency = _bins(rows, 2, end)
     for t, kind, name, ms, ok, _status, *_ended in rows:
         if t < 0:
@@ -62,15 +62,15 @@ def draw(report: dict, path: Path) -> None:
             failed_s[second] += 1
         if kind != "RETRY" and name != "POST /auth":
             latency[min(int(t // 2), len(latency) - 1)].append(ms)
-    for t, upstream_status, _status in data["nginx"]:
-        if 0 <= t <= end and "," in str(upstream_status):
-            nginx_s[min(int(t), len(nginx_s) - 1)] += 1
+    for t, _server, _status, retries, *_rest in data["haproxy"]["requests"]:
+        if 0 <= t <= end and retries > 0:
+            resent_s[min(int(t), len(resent_s) - 1)] += 1
 
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
                          "axes.titleweight": "bold", "axes.titlesize": 10, "axes.titlelocation": "left"})
     fig, (ax_tp, ax_lat, ax_err, ax_health) = plt.subplots(
-        4, 1, sharex=True, figsize=(13, 9.5 + 0.3 * len(data.get("databases", []))),
-        gridspec_kw={"height_ratios": [3, 3, 2, 1.9 + 0.5 * len(data.get("databases", []))]})
+        4, 1, sharex=True, figsize=(13, 10.5 + 0.3 * len(data.get("databases", []))),
+        gridspec_kw={"height_ratios": [3, 3, 2, 2.8 + 0.5 * len(data.get("databases", []))]})
     seconds = list(range(len(ok_s)))
 
     ax_tp.fill_between(seconds, ok_s, step="post", color=GREEN, alpha=0.25, linewidth=0)
@@ -94,32 +94,41 @@ def draw(report: dict, path: Path) -> None:
     ax_lat.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncol=3, borderaxespad=0.2)
     ax_lat.grid(axis="y", which="major", color="#e5e5e5", linewidth=0.6)
 
-    ax_err.bar(seconds, nginx_s, width=1, align="edge", color=PURPLE, alpha=0.8,
-               label="nginx retried on the other server")
-    ax_err.bar(seconds, retried_s, width=1, align="edge", color=AMBER, alpha=0.9, bottom=nginx_s,
+    ax_err.bar(seconds, resent_s, width=1, align="edge", color=PURPLE, alpha=0.8,
+               label="HAProxy resent to another server")
+    ax_err.bar(seconds, retried_s, width=1, align="edge", color=AMBER, alpha=0.9, bottom=resent_s,
                label="client retried (502/503/504, no answer)")
     ax_err.bar(seconds, failed_s, width=1, align="edge", color=RED,
-               bottom=[a + b for a, b in zip(nginx_s, retried_s, strict=True)], label="failed")
+               bottom=[a + b for a, b in zip(resent_s, retried_s, strict=True)], label="failed")
     ax_err.set_ylabel("per second")
     ax_err.set_title("Errors absorbed and errors seen")
     ax_err.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncol=3, borderaxespad=0.2)
 
-    watched = ["appserver1", "appserver2", *data.get("databases", ["mariadb"])]
-    components = [(c, "health") for c in watched] + [(c, "prometheus") for c in watched]
+    servers, databases = data["app_servers"], data.get("databases", ["mariadb"])
+    components = [*((name, "health") for name in servers), *((name, "health") for name in databases),
+                  *((name, "haproxy") for name in servers),
+                  *((name, "prometheus") for name in servers), *((name, "prometheus") for name in databases)]
+    # HAProxy's state changes from its log; every app server is in rotation when the load starts
+    in_rotation = [(0.0, name, "ok") for name in servers] + [
+        (t, name, "ok" if state == "UP" else "down") for t, name, state, backup in data["haproxy"]["events"]
+        if not backup and t >= 0]
+    source_label = {"health": "probe", "haproxy": "HAProxy rotation", "prometheus": "Prometheus up"}
     labels = []
     for row, (component, source) in enumerate(components):
         if source == "health":
             samples = data["health"]
+        elif source == "haproxy":
+            samples = in_rotation
         else:
             samples = [(t, c, "ok" if v == 1 else "down") for t, c, v in data["prometheus"]]
         spans = _spans(samples, component, end)
         y = len(components) - 1 - row
         for start, length, state in spans:
             ax_health.broken_barh([(start, length)], (y + 0.15, 0.7), color=STATE_COLOURS.get(state, GREY))
-        labels.append((y + 0.5, f"{component} ({'probe' if source == 'health' else 'Prometheus up'})"))
+        labels.append((y + 0.5, f"{component} ({source_label[source]})"))
     ax_health.set_yticks([y for y, _ in labels], [label for _, label in labels])
     ax_health.set_ylim(0, len(components))
-    ax_health.set_title("Health: probed every 0.25 s, and as Prometheus saw it")
+    ax_health.set_title("Health: probed every 0.25 s, in HAProxy's rotation (its log), and as Prometheus saw it")
     ax_health.legend(handles=[Patch(color=GREEN, label="ok"), Patch(color=AMBER, label="degraded (503)"),
                               Patch(color=RED, label="down")], loc="lower right", frameon=False, ncol=3,
                      bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)

@@ -12,7 +12,7 @@ import socket
 from stack.settings import Stack
 
 BACKEND = "appservers"  # the backend of haproxy/haproxy.cfg.j2 that balances the app servers
-FALLBACK = "-fallback"  # the suffix of each app server's patiently checked backup in that backend
+FALLBACK = "fallback-"  # the prefix of each app server's patiently checked backup in that backend
 
 
 def command(stack: Stack, line: str, timeout: float = 2.0) -> str:
@@ -41,7 +41,7 @@ def servers(stack: Stack, fallback: bool = False) -> dict[str, dict[str, str]]:
         if row["pxname"] != BACKEND or row["svname"] in ("FRONTEND", "BACKEND"):
             continue
         if (row["bck"] == "1") == fallback:
-            rows[row["svname"].removesuffix(FALLBACK)] = row
+            rows[row["svname"].removeprefix(FALLBACK)] = row
     return rows
 
 
@@ -57,7 +57,7 @@ def in_rotation(stack: Stack) -> set[str]:
 def set_state(stack: Stack, server: str, state: str) -> None:
     """ready, drain (no new requests, those in flight finish) or maint (out of rotation), for the app
     server and its backup alike."""
-    for name in (server, server + FALLBACK):
+    for name in (server, FALLBACK + server):
         answer = command(stack, f"set server {BACKEND}/{name} state {state}").strip()
         if answer:
             raise RuntimeError(f"HAProxy refused to set {name} {state}: {answer}")

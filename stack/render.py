@@ -130,7 +130,7 @@ def monit_services(stack: Stack, paths: dict, hosts: dict, db_nodes: list[dict])
         ("nginx", ports["https"], "/healthz", True,
          ["/usr/sbin/nginx", "-p", stack.run / "nginx", "-c", conf / "nginx.conf"]),
         ("haproxy", ports["haproxy_stats"], "/healthz", False,
-         ["/usr/sbin/haproxy", "-f", conf / "haproxy.cfg", "-db"]),
+         [ROOT / "monit" / "bin" / "haproxy.sh", "-f", conf / "haproxy.cfg", "-db"]),  # why a wrapper: there
         ("blackbox-exporter", ports["blackbox"], "/-/healthy", False,
          ["/usr/bin/prometheus-blackbox-exporter", f"--config.file={ROOT / 'prometheus' / 'blackbox.yml'}",
           f"--web.listen-address=127.0.0.1:{ports['blackbox']}"]),

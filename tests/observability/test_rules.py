@@ -90,6 +90,8 @@ def test_the_rendered_configuration_scrapes_each_app_server_on_its_own(rendered)
     targets = {group["labels"]["appserver"]: group["targets"] for group in app["static_configs"]}
     assert targets == {"appserver1": [f"127.0.0.1:{rendered.ports['app1']}"],
                        "appserver2": [f"127.0.0.1:{rendered.ports['app2']}"]}
+    haproxy = next(job for job in config["scrape_configs"] if job["job_name"] == "haproxy")
+    assert haproxy["static_configs"] == [{"targets": [f"127.0.0.1:{rendered.ports['haproxy_stats']}"]}]
     assert config["rule_files"] == [f"{ROOT / 'prometheus' / 'rules'}/*.yml"]
 
 
@@ -172,9 +174,14 @@ MUTATIONS = {
                              ["availability"]),
     "TLS warns only a day before": ("piggybank-alerts.yml", "< 14 * 86400", "< 1 * 86400", ["tls"]),
     "flapping at the first restart": ("piggybank-alerts.yml", "[15m]) >= 3", "[15m]) >= 1", ["flapping"]),
-    "a missing target is not noticed": ("piggybank-alerts.yml",
-                                        '          or absent(up{job="app", appserver="appserver2"})\n', "",
-                                        ["monitoring"]),
+    "a missing app server target is not noticed": ("piggybank-alerts.yml", '- count(up{job="app"}) > 0',
+                                                   '- count(up{job="app"}) > 1', ["monitoring"]),
+    "a missing HAProxy target is not noticed": ("piggybank-alerts.yml", '          or absent(up{job="haproxy"})\n',
+                                                "", ["monitoring"]),
+    "out of rotation counts the fallbacks": ("piggybank-alerts.yml", 'role="primary", state="UP"} == 0',
+                                             'state="UP"} == 0', ["rotation"]),
+    "out of rotation at once": ("piggybank-alerts.yml", 'state="UP"} == 0\n        for: 15s',
+                                'state="UP"} == 0\n        for: 1s', ["rotation"]),
     "sign-in counted in p95": ("piggybank-recording.yml", ', url_rule!="/auth"}', "}", ["requests"]),
     "4xx counted as errors": ("piggybank-recording.yml", 'status=~"5.."', 'status=~"[45].."', ["requests", "slo"]),
 }

@@ -175,7 +175,7 @@ def test_posts_resent_after_a_hang_book_once_and_the_late_copies_book_nothing(st
     pid = int(stack.pidfile("appserver1").read_text())
     for name in others:
         haproxy.set_state(stack, name, "maint")
-    admin("set server appservers/appserver1-fallback state maint")
+    admin("set server appservers/fallback-appserver1 state maint")
     admin("disable health appservers/appserver1")
     os.kill(pid, signal.SIGSTOP)
     try:
@@ -196,7 +196,7 @@ def test_posts_resent_after_a_hang_book_once_and_the_late_copies_book_nothing(st
     finally:
         os.kill(pid, signal.SIGCONT)
         admin("enable health appservers/appserver1")
-        admin("set server appservers/appserver1-fallback state ready")
+        admin("set server appservers/fallback-appserver1 state ready")
         for name in others:
             haproxy.set_state(stack, name, "ready")
         control.monit(stack, "monitor", "appserver1")

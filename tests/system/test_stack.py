@@ -9,7 +9,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from stack import control
+from stack import control, haproxy
 from tests.api_client import new_session
 from tests.polling import wait_until
 
@@ -69,13 +69,13 @@ def test_healthcheck_reports_the_process_and_the_database(stack):
                                "memory_rss_bytes", "memory_percent", "db"}
 
 
-def test_requests_through_nginx_reach_both_app_servers(api):
+def test_requests_through_nginx_and_haproxy_reach_every_app_server(stack, api):
     seen = set()
-    # polled: after an earlier test hung a server, nginx skips it for its fail_timeout (5 s)
-    wait_until("requests through nginx to reach both app servers",
-               lambda: seen.add(api.get("/api/healthcheck").json()["instance"]) or len(seen) == 2, timeout=20,
-               interval=0.05)
-    assert seen == {"appserver1", "appserver2"}
+    # polled: an app server an earlier test hung may still be coming back into rotation
+    wait_until("requests through nginx to reach every app server",
+               lambda: seen.add(api.get("/api/healthcheck").json()["instance"]) or len(seen) == len(stack.app_servers),
+               timeout=20, interval=0.05)
+    assert seen == {s.name for s in stack.app_servers}
 
 
 def test_plain_http_on_the_tls_port_is_redirected(stack):
@@ -130,11 +130,14 @@ def test_sign_in_is_rate_limited_per_client(api):
     time.sleep(3)  # let the bucket refill for the tests that follow
 
 
-def test_prometheus_scrapes_both_app_servers_and_the_database(stack):
-    up = wait_until("up == 1 for both app servers", lambda: (
-        values := prometheus_value(stack, 'up{job="app"}')) and len(values) == 2 and set(values.values()) == {1.0},
-        timeout=45)
+def test_prometheus_scrapes_every_app_server_haproxy_and_the_database(stack):
+    count = len(stack.app_servers)
+    up = wait_until(f"up == 1 for the {count} app servers", lambda: (values := prometheus_value(
+        stack, 'up{job="app"}')) and len(values) == count and set(values.values()) == {1.0}, timeout=45)
     assert up
+    rotation = wait_until("HAProxy's app servers in Prometheus, labelled", lambda: (values := prometheus_value(
+        stack, 'haproxy_server_status{job="haproxy", role="primary", state="UP"}')) and len(values) == count and values)
+    assert {json.loads(labels)["appserver"] for labels in rotation} == {s.name for s in stack.app_servers}
     wait_until("mysql_up == 1", lambda: set(prometheus_value(stack, "mysql_up").values()) == {1.0}, timeout=45)
     wait_until("the site probe succeeds", lambda: set(
         prometheus_value(stack, 'probe_success{probe="site"}').values()) == {1.0}, timeout=45)
@@ -167,9 +170,12 @@ def test_kill_9_of_mariadb_is_restarted_and_app_servers_recover_without_restart(
     assert {s.name: pid_of(stack, s.name) for s in stack.app_servers} == app_pids
 
 
-def test_while_the_database_is_down_answers_are_fast_503s(stack, api, app_config):
-    """Fast: the app retries for its budget (an outage shorter than that is only latency), then answers
-    503 at once, never hanging on the driver's timeouts."""
+def test_while_the_database_is_down_answers_are_fast_503s_and_every_app_server_stays_in_rotation(stack, api,
+                                                                                               app_config):
+    """HAProxy's checks ask /api/liveness, which needs no database: a database outage leaves every app
+    server in rotation, and customers get the app's own fast 503 database_unavailable (not HAProxy's
+    503 service_unavailable, which would mean no app server could take the request). Fast: the app
+    retries for its budget (an outage shorter than that is only latency), then answers at once."""
     token = api.login_seed("erika")
     control.monit(stack, "unmonitor", "mariadb")
     try:
@@ -177,11 +183,16 @@ def test_while_the_database_is_down_answers_are_fast_503s(stack, api, app_config
         status, report = wait_until("a healthcheck reporting the database down",
                                     lambda: (h := app_health(stack.ports["app1"]))[0] == 503 and h, timeout=20)
         assert report["status"] == "down" and report["db"]["status"] == "down"
-        started = time.monotonic()
-        response = api.get("/api/user", token)
-        assert time.monotonic() - started < app_config["DB_RETRY_BUDGET_SECONDS"] + 2.5
-        assert response.status_code == 503
-        assert response.json()["error"]["code"] == "database_unavailable"
+        rotation = []
+        for _ in range(3):  # each waits out the app's retry budget: many checks meanwhile
+            started = time.monotonic()
+            response = api.get("/api/user", token)
+            assert time.monotonic() - started < app_config["DB_RETRY_BUDGET_SECONDS"] + 2.5
+            assert response.status_code == 503
+            assert response.json()["error"]["code"] == "database_unavailable"
+            rotation.append(haproxy.in_rotation(stack))
+            time.sleep(0.3)
+        assert all(r == {s.name for s in stack.app_servers} for r in rotation), rotation
     finally:
         control.monit(stack, "monitor", "mariadb")
     wait_until("the database to be back", lambda: api.get("/api/user", token).status_code == 200, timeout=60)
@@ -192,6 +203,7 @@ def test_while_the_database_is_down_answers_are_fast_503s(stack, api, app_config
 
 
 def test_running_up_again_is_harmless(stack):
-    pids = {name: pid_of(stack, name) for name in ("appserver1", "appserver2", "mariadb", "nginx")}
+    pids = {name: pid_of(stack, name) for name in (*(s.name for s in stack.app_servers), "mariadb", "haproxy",
+                                                    "nginx")}
     control.up(stack)
     assert {name: pid_of(stack, name) for name in pids} == pids
