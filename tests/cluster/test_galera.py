@@ -246,3 +246,41 @@ def test_after_a_crash_of_every_node_the_most_advanced_one_bootstraps(stack, row
 def counts_of(stack, nodes) -> int:
     (count,) = {int(root_sql(node, "SELECT COUNT(*) FROM piggybank.cluster_rows")) for node in nodes}
     return count
+
+
+def test_parallel_new_connections_all_go_to_the_writer(stack):
+    """With the writer moved off the first node in line, a burst of parallel new connections (the app
+    servers' pools refilling after a failover) must all stick to it: none to the first in line."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pymysql
+
+    from stack import haproxy
+    from stack.secrets import read
+
+    wait_healthy(stack)
+    first = stack.db_nodes[0].name
+    password = read(stack.secrets_file)["PIGGY_DB_PASSWORD"]
+
+    def node_of_a_new_connection(_i) -> str:
+        connection = pymysql.connect(host="127.0.0.1", port=stack.ports["db"], user="piggybank", password=password,
+                                     ssl_disabled=True, connect_timeout=5)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT @@wsrep_node_name")
+                name = cursor.fetchone()[0]
+            time.sleep(0.5)  # keep it open while the others connect
+            return name
+        finally:
+            connection.close()
+
+    if galera.writer(stack) == first:  # move the writer: take the first node out, connect once, put it back
+        haproxy.command(stack, f"disable server galera_writer/{first}")
+        wait_until("the writer to move", lambda: node_of_a_new_connection(0) != first, timeout=20)
+        haproxy.command(stack, f"enable server galera_writer/{first}")
+        wait_healthy(stack)
+    writer = galera.writer(stack)
+    assert writer != first
+    with ThreadPoolExecutor(40) as pool:
+        nodes = list(pool.map(node_of_a_new_connection, range(80)))
+    assert set(nodes) == {writer}, {name: nodes.count(name) for name in set(nodes)}
