@@ -22,17 +22,18 @@ status:             ## Monit's summary, HAProxy's rotation and each app server's
 restart:            ## restart the app servers one at a time, each drained in HAProxy first (after a code change)
 	$(PY) -m stack restart
 
-drill:              ## kill -9 appserver1 three times and time Monit's restarts (SERVICE=appserver2, mariadb, haproxy, nginx)
+drill:              ## kill -9 appserver1 three times and time Monit's restarts (SERVICE=appserver2, haproxy, nginx, mariadb, db2 ...)
 	$(PY) -m stack drill $(or $(SERVICE),appserver1) --times 3
 
 lint:
 	$(PY) -m ruff check .
 
-test: install-test  ## lint, unit tests (Python, then the browser app's), then everything against a real stack
+test: install-test  ## lint, unit tests (Python, then the browser app's), everything against a real stack, then a Galera cluster's
 	$(PY) -m ruff check .
 	$(PY) -m pytest tests/unit
 	cd frontend && npm test
-	$(PY) -m pytest tests --ignore=tests/unit
+	$(PY) -m pytest tests --ignore=tests/unit --ignore=tests/cluster
+	$(PY) -m pytest tests/cluster
 
 # --- containers (docker-compose.yml) ---
 .PHONY: compose-env test-compose

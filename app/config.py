@@ -53,12 +53,18 @@ class Config:
             "DB_POOL_SIZE": int(env.get("PIGGY_DB_POOL_SIZE", "10")),
             "DB_CONNECT_TIMEOUT": float(env.get("PIGGY_DB_CONNECT_TIMEOUT", "1")),
             "DB_POOL_TIMEOUT": float(env.get("PIGGY_DB_POOL_TIMEOUT", "2")),
-            # How long a request keeps retrying while the database is unreachable (app/db.py): long
-            # enough to hide a restart of MariaDB (0.2-0.7 s after kill -9 here), short enough that
-            # a longer outage still answers 503 well within the 2 s the failover drill allows.
-            "DB_RETRY_BUDGET_SECONDS": float(env.get("PIGGY_DB_RETRY_BUDGET_SECONDS", "1")),
-            "DB_READ_TIMEOUT": float(env.get("PIGGY_DB_READ_TIMEOUT_SECONDS", "30")),
-            "DB_WRITE_TIMEOUT": float(env.get("PIGGY_DB_WRITE_TIMEOUT_SECONDS", "30")),
+            # The timeouts along the path to the database, chosen together (docs/architecture.md):
+            # - retry budget: how long a request keeps retrying while the database is unavailable
+            #   (app/db.py). Long enough to hide a restart of the single MariaDB (0.2-0.7 s after
+            #   kill -9) and a Galera writer failover (~3-3.5 s: HAProxy marks the writer down, the
+            #   others leave it out of the cluster); after it, a fast 503.
+            # - read/write timeout: a statement that gets no answer (a hung server) is given up after
+            #   4 s, longer than a commit waits while a lost node is left out of the cluster (~3.3 s),
+            #   so that commit is not cut; the retry then goes to a fresh connection.
+            # The worst answer (budget + one last attempt's timeout) stays below HAProxy's 12 s.
+            "DB_RETRY_BUDGET_SECONDS": float(env.get("PIGGY_DB_RETRY_BUDGET_SECONDS", "5")),
+            "DB_READ_TIMEOUT": float(env.get("PIGGY_DB_READ_TIMEOUT_SECONDS", "4")),
+            "DB_WRITE_TIMEOUT": float(env.get("PIGGY_DB_WRITE_TIMEOUT_SECONDS", "4")),
             "JWT_SECRET_KEY": env.get("PIGGY_JWT_SECRET", ""),
             "JWT_ACCESS_TOKEN_EXPIRES": timedelta(seconds=int(env.get("PIGGY_TOKEN_LIFETIME_SECONDS", "900"))),
             "TAN_SECRET": env.get("PIGGY_TAN_SECRET", env.get("PIGGY_JWT_SECRET", "")),

@@ -16,7 +16,10 @@ work, the check of its token included.
   Idempotency-Key, a confirmation again finds the transfer booked, a logout again inserts nothing.
   A commit whose answer was lost may have been applied; the re-run sees that and answers it.
 * The database rolled the transaction back (deadlock victim 1213, lock wait timeout 1205):
-  nothing happened, so it is run again, up to three attempts in all.
+  nothing happened, so it is run again: three attempts at least, more while the retry budget
+  lasts. In a Galera failover both come in bursts: the new writer applies the old one's last write
+  sets and aborts the local transactions they conflict with (reported as 1213), and row locks are
+  held through the ~3 s commit stall while the cluster leaves the lost node out (1205).
 
 This replaces the pool's pre-ping (a round trip on every checkout): a connection that died while
 it sat in the pool (the database restarted) fails on its first statement, and the first retry
@@ -84,7 +87,9 @@ def make_engine(config, pre_ping: bool = False) -> Engine:
     @event.listens_for(engine, "connect")
     def _utc_session(dbapi_connection, _record):
         with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET time_zone = '+00:00', SESSION innodb_lock_wait_timeout = 10")
+            # A lock wait ends as error 1205 (rolled back, run again) before the read timeout would
+            # cut the connection with the outcome unknown.
+            cursor.execute("SET time_zone = '+00:00', SESSION innodb_lock_wait_timeout = 3")
 
     return engine
 
@@ -128,8 +133,8 @@ def run(use_case, budget: float | None = None):
                 return use_case(conn)
         except DBAPIError as error:
             code = error_code(error)
-            if code in ROLLED_BACK and attempt < ROLLED_BACK_ATTEMPTS:
-                time.sleep(random.uniform(0.005, 0.05) * attempt)
+            if code in ROLLED_BACK and (attempt < ROLLED_BACK_ATTEMPTS or time.monotonic() < deadline):
+                time.sleep(random.uniform(0.005, 0.05) * min(attempt, 5))
                 continue
             if not is_unavailable(error):
                 raise

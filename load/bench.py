@@ -14,6 +14,8 @@ All are served the same way (gevent WSGIServer, TCP_NODELAY). The runs are inter
 --rounds rounds; medians are reported. Also: each app server's RSS under load, the time from
 `make up` to all healthy (a throwaway stack on free ports, cold and warm), and kill -9 until
 healthy for an app server and for the database (stack/drill.py, on the running stack).
+With a Galera cluster (PIGGY_DB_NODES=3) the transfer flow also runs, in the same rounds, against a
+throwaway single-node stack on free ports: the cost of synchronous replication, as a ratio.
 
 Results: load/results/bench-<time>.json and, with --docs, docs/benchmarks.md + docs/img/bench.png.
 Other engineers' processes share this machine's cores: the load average is recorded with every run.
@@ -334,19 +336,54 @@ def startup_times(base_offset: int) -> dict:
 
 
 def restart_drills(stack: Stack, times: int) -> dict:
-    """kill -9 until healthy again (stack/drill.py): an app server; the database, and until both app
-    servers answer healthy again through it."""
+    """kill -9 until healthy again (stack/drill.py): an app server; the database (a cluster's db1:
+    until it is Synced again), and until both app servers answer healthy again through it."""
     app, db, db_apps = [], [], []
     for _ in range(times):
         app.append(round(drill.kill_and_time(stack, "appserver1"), 2))
         time.sleep(3)
     for _ in range(times):
         before = time.monotonic()
-        db.append(round(drill.kill_and_time(stack, "mariadb"), 2))
+        db.append(round(drill.kill_and_time(stack, stack.db_nodes[0].name), 2))
         wait_until(lambda: all(drill.healthy(stack, s.name) for s in stack.app_servers), 60, "app servers")
         db_apps.append(round(time.monotonic() - before, 2))
         time.sleep(3)
     return {"appserver1_s": app, "mariadb_s": db, "mariadb_until_app_servers_healthy_s": db_apps}
+
+
+class SingleNodeStack:
+    """A throwaway stack with the single MariaDB (`make up` on free ports, its own run directory)
+    and customers of its own, to run the transfer flow against beside a cluster."""
+
+    def __init__(self, beside: Stack, connections: int):
+        offset = free_offset(int(beside.env.get("PIGGY_PORT_OFFSET", "0")) + 737)
+        self.run_dir = Path(tempfile.mkdtemp(prefix="piggybank-bench-single-"))
+        self.env = {k: v for k, v in os.environ.items() if not (k.startswith("PIGGY_") and k.endswith("_PORT"))}
+        self.env.update({"PIGGY_RUN_DIR": str(self.run_dir), "PIGGY_PORT_OFFSET": str(offset), "PIGGY_DB_NODES": "1"})
+        self.stack = Stack.from_env(self.env)
+        self.connections = connections
+        self.transfer_lua = self.run_dir / "transfer.lua"
+
+    def start(self) -> None:
+        from load import customers
+
+        done = subprocess.run([str(self.stack.python), "-m", "stack", "up"], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"make up of the single-node stack failed:\n{done.stdout[-2000:]}\n"
+                               f"{done.stderr[-2000:]}")
+        people = customers.ensure(self.stack, self.connections + 1)
+        session = http()
+        tokens = [session.post(f"https://127.0.0.1:{self.stack.ports['https']}/auth", timeout=30, json={
+            "username": p.email, "password": p.password}).json()["access_token"] for p in people[:self.connections]]
+        rows = ",\n".join(f'  {{token = "{tokens[i]}", recipient = "{people[i + 1].iban}"}}'
+                          for i in range(self.connections))
+        self.transfer_lua.write_text(f'CUSTOMERS = {{\n{rows}\n}}\nRUN = "s{uuid.uuid4().hex[:8]}"\n' + TRANSFER_LUA)
+
+    def stop(self) -> None:
+        subprocess.run([str(self.stack.python), "-m", "stack", "down"], cwd=ROOT, env=self.env,
+                       capture_output=True, timeout=120)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 # --- the run -----------------------------------------------------------------------------------------
@@ -381,8 +418,9 @@ def run(args) -> dict:
     from load import customers
 
     stack = Stack.from_env()
+    databases = [node.name for node in stack.db_nodes]
     if not stack.monitrc.exists() or not all(drill.healthy(stack, s) for s in (
-            *(server.name for server in stack.app_servers), "mariadb")):
+            *(server.name for server in stack.app_servers), *databases)):
         raise SystemExit(f"The stack in {stack.run} is not up and healthy: start it with `make up` "
                          "(or set PIGGY_RUN_DIR / PIGGY_PORT_OFFSET).")
     if not shutil.which("wrk"):
@@ -427,18 +465,24 @@ def run(args) -> dict:
               "versions": versions(), "load_average_at_start": os.getloadavg()}
     stack_pids = {s.name: (lambda n=s.name: drill.current_pid(stack, n)) for s in stack.app_servers}
 
-    def stack_cpu():
-        return {"app servers": [drill.current_pid(stack, s.name) for s in stack.app_servers],
-                "nginx": [drill.current_pid(stack, "nginx")], "haproxy": [drill.current_pid(stack, "haproxy")],
-                "mariadb": [drill.current_pid(stack, "mariadb")]}
+    def stack_cpu(of=stack):
+        return {"app servers": [drill.current_pid(of, s.name) for s in of.app_servers],
+                "nginx": [drill.current_pid(of, "nginx")], "haproxy": [drill.current_pid(of, "haproxy")],
+                "mariadb": [drill.current_pid(of, node.name) for node in of.db_nodes]}
 
     def target_cpu(target):
         groups = {"app servers": target.backend_pids(), "nginx": [target.processes[-1].pid],
                   "haproxy": target.haproxy_pids()}
         if "app" in target.name:
-            groups["mariadb"] = [drill.current_pid(stack, "mariadb")]
+            groups["mariadb"] = [drill.current_pid(stack, name) for name in databases]
         return lambda: groups
+    single = SingleNodeStack(stack, args.connections) if stack.clustered else None
+    if single:
+        measured["single-node transfer flow"] = []
     try:
+        if single:
+            print("A throwaway single-node stack for the replication's cost (make up) ...", flush=True)
+            single.start()
         for target in targets:
             target.start()
         token = tokens[0]
@@ -458,6 +502,13 @@ def run(args) -> dict:
                              args.connections, transfer_lua, cpu_groups=stack_cpu)
                 measured["stack transfer flow"].append(result)
                 print(f"  round {round_number}: stack transfer flow      {result['rps']:8.1f} req/s  "
+                      f"({result['transfers_per_s']} transfers/s, {result['bad']} not booked)  "
+                      f"p99 {result['p99_ms']:6.1f} ms", flush=True)
+            if single:
+                result = wrk(single.stack.ports["https"], "/api/transfers", args.seconds, args.connections,
+                             args.connections, single.transfer_lua, cpu_groups=lambda: stack_cpu(single.stack))
+                measured["single-node transfer flow"].append(result)
+                print(f"  round {round_number}: single-node transfers  {result['rps']:8.1f} req/s  "
                       f"({result['transfers_per_s']} transfers/s, {result['bad']} not booked)  "
                       f"p99 {result['p99_ms']:6.1f} ms", flush=True)
             for name, peak in sampler.peak.items():
@@ -480,6 +531,8 @@ def run(args) -> dict:
     finally:
         for target in targets:
             target.stop()
+        if single:
+            single.stop()
         shutil.rmtree(work, ignore_errors=True)
 
     summary = {name: {key: median_of(runs, key) for key in
@@ -500,7 +553,14 @@ def run(args) -> dict:
                                   / summary["app metrics on"]["cpu_ms_per_request"]["app servers"], 3),
         "rss_mb_under_load": {name: round(value / 2**20, 1) for name, value in sorted(rss.items())},
         "haproxy_hop": haproxy_hop(summary),
+        "db_nodes": len(stack.db_nodes),
     })
+    if single:
+        cluster_tps = summary["stack transfer flow"]["transfers_per_s"]
+        single_tps = summary["single-node transfer flow"]["transfers_per_s"]
+        report["replication_ratio"] = round(cluster_tps / single_tps, 3) if single_tps else None
+        print(f"Synchronous replication: the cluster books {cluster_tps} transfers/s, a single node {single_tps} "
+              f"in the same rounds: ratio {report['replication_ratio']}", flush=True)
     from load import ledger
 
     book = ledger.check(stack, {}, since=started)

@@ -27,10 +27,10 @@ throughput.
 """
 
 BENCH_ORDER = ["bare wsgi, no haproxy", "bare wsgi", "flask baseline", "app metrics off", "app metrics on",
-               "stack GET /api/user", "stack transfer flow"]
+               "stack GET /api/user", "stack transfer flow", "single-node transfer flow"]
 COLOURS = {"bare wsgi, no haproxy": "#c4c7cb", "bare wsgi": "#9aa0a6", "flask baseline": "#7c8ea6",
-           "app metrics off": "#6aa6d8",
-           "app metrics on": "#3b6fd1", "stack GET /api/user": "#2e9d5b", "stack transfer flow": "#f0a020"}
+           "app metrics off": "#6aa6d8", "app metrics on": "#3b6fd1", "stack GET /api/user": "#2e9d5b",
+           "stack transfer flow": "#f0a020", "single-node transfer flow": "#c77c00"}
 
 
 def _update(section: str, body: str) -> None:
@@ -100,7 +100,7 @@ def draw_bench(report: dict, path: Path) -> None:
 def bench_markdown(report: dict, image: str) -> str:
     v, s, summary = report["versions"], report["settings"], report["summary"]
     lines = [
-        "## Benchmark (`make bench`)",
+        "## Benchmark (`make bench`)" + ("" if report.get("db_nodes", 1) == 1 else f": {topology(report)}"),
         "",
         f"Measured {report['when']} on {v['cores']} cores ({v['cpu']}), {v['memory_gb']} GB, Linux {v['kernel']}; "
         f"load average {report['load_average_at_start'][0]:.1f} at the start, {report['load_average_at_end'][0]:.1f} "
@@ -132,6 +132,13 @@ def bench_markdown(report: dict, image: str) -> str:
         cpu = summary[name].get("cpu_ms_per_request", {})
         lines.append(f"| {name} | " + " | ".join(_fmt(cpu.get(g), 3) if g in cpu else "–" for g in groups)
                      + f" | {_fmt(sum(cpu.values()), 3)} |")
+    if report.get("replication_ratio"):
+        flow, single = summary["stack transfer flow"], summary["single-node transfer flow"]
+        lines += ["", f"**The cost of synchronous replication**: the cluster booked {flow['transfers_per_s']:.1f} "
+                  f"transfers/s, a throwaway single-node stack {single['transfers_per_s']:.1f} in the same interleaved "
+                  f"rounds (same machine, same wrk settings): ratio **{report['replication_ratio']:.2f}** "
+                  f"(p99 {_fmt(flow['p99_ms'])} ms against {_fmt(single['p99_ms'])} ms). Every commit waits for the "
+                  "write set to reach the other two nodes and be certified; reads are served by the writer alone."]
     trips = report.get("round_trips") or {}
     if trips:
         lines += ["", "Database round trips per request, counted by MariaDB (`Questions` + pings, before and after, "
@@ -195,30 +202,43 @@ def bench_markdown(report: dict, image: str) -> str:
 
 
 def update_bench(report: dict, png: Path) -> None:
+    """Each topology has its own section and picture (`make bench` with PIGGY_DB_NODES=3: -cluster)."""
+    suffix = "" if report.get("db_nodes", 1) == 1 else "-cluster"
     IMG.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(png, IMG / "bench.png")
-    _update("bench", bench_markdown(report, "img/bench.png"))
+    shutil.copyfile(png, IMG / f"bench{suffix}.png")
+    _update(f"bench{suffix}", bench_markdown(report, f"img/bench{suffix}.png"))
 
 
 # --- failover ----------------------------------------------------------------------------------------
 
+def topology(report: dict) -> str:
+    nodes = report.get("db_nodes", 1)
+    return "single MariaDB" if nodes == 1 else f"Galera cluster of {nodes} nodes (`PIGGY_DB_NODES={nodes}`)"
+
+
 def failover_markdown(report: dict, image: str) -> str:
+    load = report.get("load_average")
     lines = [
-        "## Failover drill (`make failover`)",
+        f"## Failover drill (`make failover`): {topology(report)}",
         "",
         f"Run {report['when']} against {report['host']}: {report['users']} simulated users (Locust journeys), "
-        f"{report['duration_s']:.0f} s, {report['cores']} cores, "
-        f"{'quick' if report['quick'] else 'full'} schedule. Requests are final answers after the client's own "
+        f"{report['duration_s']:.0f} s, {report['cores']} cores"
+        + (f", load average {load[0]:.1f} at the end" if load else "") + ", "
+        f"{'quick' if report['quick'] else 'full'} schedule; the app servers retry a use case for "
+        f"{report.get('db_retry_budget_s', '?')} s while the database is unavailable, with a "
+        f"{report.get('db_read_timeout_s', '?')} s read timeout. Requests are final answers after the client's own "
         "retries; latency is what the user waited (sign-ins excluded; \"max all\" includes them). \"gap\" is the "
         "longest time in which no request got an answer (for a SIGSTOP: during the hang). \"out\"/\"back\" are "
         "the seconds until HAProxy took the app server out of rotation and put it back (its log). \"new pid\" is "
         "when Monit had started a new process, \"healthy\" when its healthcheck answered 200 (for the database: "
         "when every app server did); \"prom 0/1\" when Prometheus showed up == 0 and 1 again (\"–\": the outage "
-        "was shorter than a scrape); \"resent\": requests HAProxy resent to another app server.",
+        "was shorter than a scrape); \"writes back\" when the first booking asked for after the fault succeeded; "
+        "\"ledger\" the books checked right after the phase (every confirmed transfer booked once, money "
+        "conserved, balances equal to their ledger rows); \"resent\": requests HAProxy resent to another app server.",
         "",
         "| phase | requests | failed | client retries | p50 ms | p95 ms | p99 ms | max ms | max all ms | gap s "
-        "| out s | back s | new pid s | healthy s | prom 0 s | prom 1 s | resent |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| out s | back s | new pid s | healthy s | prom 0 s | prom 1 s | writes back s | ledger | resent |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
     ]
     for r in report["phases"]:
         healthy = r.get("app_servers_healthy_s", r.get("healthy_s"))
@@ -228,7 +248,9 @@ def failover_markdown(report: dict, image: str) -> str:
             f"| {_fmt(r.get('longest_gap_s'), 2)} | {_fmt(r.get('haproxy_out_s'), 2)} "
             f"| {_fmt(r.get('haproxy_back_s'))} "
             f"| {_fmt(r.get('restarted_s'))} | {_fmt(healthy)} | {_fmt(r.get('prometheus_down_s'))} "
-            f"| {_fmt(r.get('prometheus_up_s'))} | {r.get('haproxy_resent', 0)} |")
+            f"| {_fmt(r.get('prometheus_up_s'))} | {_fmt(r.get('writes_back_s'), 2)} "
+            f"| {'–' if 'ledger_ok' not in r else 'right' if r['ledger_ok'] else '**broken**'} "
+            f"| {r.get('haproxy_resent', 0)} |")
     totals, book = report["totals"], report["ledger"]
     lines += [
         "",
@@ -282,9 +304,11 @@ def failover_markdown(report: dict, image: str) -> str:
 
 
 def update_failover(report: dict, png: Path) -> None:
+    """Each topology has its own section and picture: the single MariaDB's, and the cluster's."""
+    suffix = "" if report.get("db_nodes", 1) == 1 else "-cluster"
     IMG.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(png, IMG / "failover-timeline.png")
-    _update("failover", failover_markdown(report, "img/failover-timeline.png"))
+    shutil.copyfile(png, IMG / f"failover-timeline{suffix}.png")
+    _update(f"failover{suffix}", failover_markdown(report, f"img/failover-timeline{suffix}.png"))
 
 
 # --- the board ---------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def draw(report: dict, path: Path) -> None:
     # requests per second (final answers and retried attempts), latency per 2 s
     ok_s, failed_s, retried_s, resent_s = ([0] * (int(end) + 1) for _ in range(4))
     latency = _bins(rows, 2, end)
-    for t, kind, name, ms, ok, _status in rows:
+    for t, kind, name, ms, ok, _status, *_ended in rows:
         if t < 0:
             continue
         second = min(int(t), len(ok_s) - 1)
@@ -69,7 +69,8 @@ def draw(report: dict, path: Path) -> None:
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
                          "axes.titleweight": "bold", "axes.titlesize": 10, "axes.titlelocation": "left"})
     fig, (ax_tp, ax_lat, ax_err, ax_health) = plt.subplots(
-        4, 1, sharex=True, figsize=(13, 10.5), gridspec_kw={"height_ratios": [3, 3, 2, 2.8]})
+        4, 1, sharex=True, figsize=(13, 10.5 + 0.3 * len(data.get("databases", []))),
+        gridspec_kw={"height_ratios": [3, 3, 2, 2.8 + 0.5 * len(data.get("databases", []))]})
     seconds = list(range(len(ok_s)))
 
     ax_tp.fill_between(seconds, ok_s, step="post", color=GREEN, alpha=0.25, linewidth=0)
@@ -103,10 +104,10 @@ def draw(report: dict, path: Path) -> None:
     ax_err.set_title("Errors absorbed and errors seen")
     ax_err.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncol=3, borderaxespad=0.2)
 
-    servers = data["app_servers"]
-    components = [*((name, "health") for name in servers), ("mariadb", "health"),
+    servers, databases = data["app_servers"], data.get("databases", ["mariadb"])
+    components = [*((name, "health") for name in servers), *((name, "health") for name in databases),
                   *((name, "haproxy") for name in servers),
-                  *((name, "prometheus") for name in servers), ("mariadb", "prometheus")]
+                  *((name, "prometheus") for name in servers), *((name, "prometheus") for name in databases)]
     # HAProxy's state changes from its log; every app server is in rotation when the load starts
     in_rotation = [(0.0, name, "ok") for name in servers] + [
         (t, name, "ok" if state == "UP" else "down") for t, name, state, backup in data["haproxy"]["events"]
@@ -145,7 +146,9 @@ def draw(report: dict, path: Path) -> None:
         for ax in (ax_tp, ax_lat, ax_err, ax_health):
             ax.axvline(start, color="#444444", linestyle="--", linewidth=0.9)
             if kind in ("sigstop", "badinput"):
-                width = report["stop_seconds"] if kind == "sigstop" else report["burst_seconds"]
+                database = any(db in name for db in data.get("databases", ["mariadb"]))
+                hang = report.get("db_stop_seconds", report["stop_seconds"]) if database else report["stop_seconds"]
+                width = hang if kind == "sigstop" else report["burst_seconds"]
                 ax.axvspan(start, min(start + width, stop), color=GREY, alpha=0.12, linewidth=0)
         ax_tp.annotate(f"{name}\n{summary}", (start, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
                        textcoords="offset points", va="top", ha="left", fontsize=8.5,

@@ -13,7 +13,8 @@ def main() -> int:
     commands.add_parser("restart", help="restart the app servers one after the other (new code, no failed request)")
     drill = commands.add_parser("drill", help="kill -9 a process and time until Monit has it healthy again")
     drill.add_argument("service", nargs="?", default="appserver1",
-                       help="appserver1 ... appserver<PIGGY_APP_SERVERS>, mariadb, haproxy or nginx")
+                       help="appserver1 ... appserver<PIGGY_APP_SERVERS>, haproxy, nginx, and mariadb, "
+                            "or db1 ... db<PIGGY_DB_NODES> for a cluster")
     drill.add_argument("--times", type=int, default=1)
     render = commands.add_parser("render", help="render the configs for the containers (the `config` service)")
     render.add_argument("--target", choices=["compose"], required=True)

@@ -16,20 +16,29 @@ import time
 import urllib.request
 from collections.abc import Callable
 
-from stack import database, grafana, haproxy, render, secrets, tls
+from stack import database, galera, grafana, haproxy, render, secrets, tls
 from stack.settings import ROOT, Stack, grafana_binary
 
-GRACE = {"mariadb": 20}
+DB_GRACE = 20  # seconds for a clean shutdown (a Galera node's clean stop is what keeps its position)
 
 
 def stop_order(stack: Stack) -> list[str]:
     """The edge first, the database last, so the app servers finish their requests first."""
-    return ["nginx", "haproxy", "prometheus", "alertmanager", "alert-sink", "blackbox-exporter", "mysqld-exporter",
-            "grafana", *reversed([s.name for s in stack.app_servers]), "mariadb"]
+    return ["nginx", "haproxy", "prometheus", "alertmanager", "alert-sink", "blackbox-exporter", "grafana",
+            *reversed([s.name for s in stack.app_servers]), *galera.stop_order(stack)]
 
 
 def monit(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["monit", "-c", str(stack.monitrc), *args], capture_output=True, text=True, check=check)
+
+
+def monit_action(stack: Stack, *args: str, timeout: float = 10.0) -> None:
+    """A Monit action, tried again while Monit is busy (right after a reload it refuses actions)."""
+    deadline = time.monotonic() + timeout
+    while (done := monit(stack, *args, check=False)).returncode != 0:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"monit {' '.join(args)} failed: {done.stdout}{done.stderr}")
+        time.sleep(0.2)
 
 
 def monit_running(stack: Stack) -> bool:
@@ -112,7 +121,13 @@ def up(stack: Stack) -> None:
     _prepare_www(stack)
     render.render_native(stack, values)
     _check_configs(stack)
-    if database.initialise_datadir(stack):
+    bootstrap = None
+    if stack.clustered:
+        decided = galera.prepare_cold_start(stack, database.initialise_datadir)
+        if decided:
+            bootstrap = decided[0]
+            print(f"  {'galera':<18} bootstrap from {decided[0]}: {decided[1]}", flush=True)
+    elif database.initialise_datadir(stack.db_nodes[0]):
         print("  created the database's data directory", flush=True)
 
     if monit_running(stack):
@@ -121,9 +136,12 @@ def up(stack: Stack) -> None:
         _start_monit(stack)
     ports = stack.ports
     wait_for("monit", f"http://127.0.0.1:{ports['monit']}", lambda: monit_running(stack), 15)
-    wait_for("mariadb", f"127.0.0.1:{ports['db']}", lambda: subprocess.run(
-        ["mariadb-admin", "--no-defaults", "-S", str(stack.db_socket), "-uroot", "ping"],
-        capture_output=True).returncode == 0)
+    if stack.clustered:
+        galera.wait_until_synced(stack, lambda *args: monit_action(stack, *args), wait_for, bootstrap)
+        wait_for("writer", f"127.0.0.1:{ports['db']}  (HAProxy, to one node)",
+                 lambda: "UP" in galera.writer_candidates(stack).values(), 30)
+    else:
+        wait_for("mariadb", f"127.0.0.1:{ports['db']}", lambda: database.answers(stack.db_nodes[0]))
     database.ensure_users(stack, values)
     print(f"  {'schema':<18} {'migrations + seed (once, locked)':<40}", end=" ", flush=True)
     migrated = subprocess.run([str(stack.python), "-m", "app", "migrate"], env=app_env(stack),
@@ -140,7 +158,8 @@ def up(stack: Stack) -> None:
     wait_for("haproxy", f"http://127.0.0.1:{ports['haproxy_stats']}/stats",
              lambda: all_in_rotation(stack), 30)
     wait_for("nginx", stack.url("/"), lambda: http_ok(f"https://127.0.0.1:{ports['https']}/healthz"))
-    for label, port, path in (("mysqld-exporter", ports["mysqld_exporter"], "/metrics"),
+    exporters = [(node.exporter, node.exporter_port, "/metrics") for node in stack.db_nodes]
+    for label, port, path in (*exporters,
                               ("blackbox-exporter", ports["blackbox"], "/-/healthy"),
                               ("alert-sink", ports["alert_sink"], "/healthz"),
                               ("alertmanager", ports["alertmanager"], "/-/ready"),
@@ -200,13 +219,14 @@ def down(stack: Stack) -> None:
         deadline = time.monotonic() + 10
         while monit_running(stack) and time.monotonic() < deadline:
             time.sleep(0.1)
+    databases = {node.name for node in stack.db_nodes}
     for name in stop_order(stack):
         if stack.pidfile(name).exists():
             subprocess.run([str(ROOT / "monit" / "bin" / "stop.sh"), str(stack.pidfile(name)),
-                            str(GRACE.get(name, 6))], check=False)
+                            str(DB_GRACE if name in databases else 6)], check=False)
     (stack.run / "monit" / "monit.state").unlink(missing_ok=True)
     deadline = time.monotonic() + 15
-    busy = [p for p in stack.ports.values() if port_open(p)]
+    busy = [p for p in stack.listening_ports() if port_open(p)]
     while busy and time.monotonic() < deadline:
         time.sleep(0.1)
         busy = [p for p in busy if port_open(p)]
@@ -258,4 +278,6 @@ def status(stack: Stack) -> int:
             report = {"status": "unreachable", "error": str(error)}
         healthy &= report.get("status") == "ok"
         print(f"{server.name}: {json.dumps(report)}")
+    if stack.clustered:
+        healthy &= galera.print_status(stack)
     return 0 if healthy else 1

@@ -6,7 +6,7 @@ database only; the exporter's user has just what mysqld-exporter reads.
 
 import subprocess
 
-from stack.settings import Stack
+from stack.settings import DbNode, Stack
 
 APP_DATABASE = "piggybank"
 # How a new data directory is made (natively here, and by the db container's entrypoint).
@@ -15,19 +15,37 @@ INSTALL_DB_OPTIONS = ("--skip-test-db", "--auth-root-authentication-method=socke
 NATIVE_CLIENT_HOSTS = ("127.0.0.1", "localhost")
 
 
-def initialise_datadir(stack: Stack) -> bool:
-    """Create the data directory once; True if it was created now."""
-    data = stack.db_dir / "data"
-    if (data / "mysql").exists():
+def initialise_datadir(node: DbNode) -> bool:
+    """Create a node's data directory once; True if it was created now. (The other nodes of a
+    Galera cluster start empty and receive a copy of it.)"""
+    if (node.data / "mysql").exists():
         return False
-    stack.db_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root", *INSTALL_DB_OPTIONS],
-                   check=True, capture_output=True)
+    node.dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={node.data}", "--user=root",
+                    *INSTALL_DB_OPTIONS], check=True, capture_output=True)
     return True
 
 
+def answers(node: DbNode) -> bool:
+    return subprocess.run(["mariadb-admin", "--no-defaults", "-S", str(node.socket), "-uroot", "ping"],
+                          capture_output=True).returncode == 0
+
+
+def writer_node(stack: Stack) -> DbNode:
+    """The node that takes the bank's writes: the single MariaDB, or HAProxy's writer of a cluster
+    (else the first node that answers)."""
+    from stack import galera
+
+    writer = galera.writer(stack) if stack.clustered else None
+    return next((n for n in stack.db_nodes if n.name == writer), None) or next(
+        (n for n in stack.db_nodes if answers(n)), stack.db_nodes[0])
+
+
 def root_sql(stack: Stack, sql: str) -> str:
-    done = subprocess.run(["mariadb", "--no-defaults", "-S", str(stack.db_socket), "-uroot", "-N", "-B", "-e", sql],
+    """As root over the socket of the node that takes the writes (a cluster replicates users and
+    grants; its status counters are that node's own)."""
+    node = writer_node(stack)
+    done = subprocess.run(["mariadb", "--no-defaults", "-S", str(node.socket), "-uroot", "-N", "-B", "-e", sql],
                           check=True, capture_output=True, text=True)
     return done.stdout
 

@@ -4,18 +4,18 @@ until Monit has it answering again (new pid, healthy)."""
 import os
 import signal
 import statistics
-import subprocess
 import time
 
+from stack import database, galera
 from stack.control import http_ok
 from stack.settings import Stack
 
 
 def healthy(stack: Stack, service: str) -> bool:
     ports = stack.ports
-    if service == "mariadb":
-        return subprocess.run(["mariadb-admin", "--no-defaults", "-S", str(stack.db_socket), "-uroot", "ping"],
-                              capture_output=True).returncode == 0
+    node = next((n for n in stack.db_nodes if n.name == service), None)
+    if node is not None:  # the single MariaDB answers; a Galera node is back in the cluster
+        return galera.synced(node) if node.galera else database.answers(node)
     if service == "nginx":
         return http_ok(f"https://127.0.0.1:{ports['https']}/healthz", timeout=1)
     if service == "haproxy":
@@ -46,7 +46,14 @@ def kill_and_time(stack: Stack, service: str, timeout: float = 60.0) -> float:
     raise TimeoutError(f"{service} was not healthy again within {timeout:.0f} s")
 
 
+def services(stack: Stack) -> list[str]:
+    """What the drill can kill."""
+    return [server.name for server in stack.app_servers] + [node.name for node in stack.db_nodes] + ["nginx"]
+
+
 def main(stack: Stack, service: str, times: int) -> int:
+    if service not in services(stack):
+        raise SystemExit(f"no service {service!r} here: one of {', '.join(services(stack))}")
     results = []
     for attempt in range(1, times + 1):
         seconds = kill_and_time(stack, service)

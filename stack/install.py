@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # libnginx-mod-http-js: njs, with which nginx bounds the board's Prometheus queries (nginx/prometheus_read.js).
 STACK_PACKAGES = ["mariadb-server", "mariadb-client", "nginx", "libnginx-mod-http-js", "haproxy", "prometheus",
                   "prometheus-mysqld-exporter", "prometheus-blackbox-exporter", "prometheus-alertmanager", "monit",
-                  "tini", "openssl", "ca-certificates"]
+                  "tini", "openssl", "ca-certificates",
+                  "galera-4", "mariadb-backup", "socat"]  # the Galera cluster and its state transfers
 TEST_PACKAGES = ["chromium", "docker-compose", "wrk"]
 NODE_PACKAGES = ["nodejs", "npm"]
 

@@ -24,27 +24,40 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.stack)
 
 
-@pytest.fixture(scope="session")
-def stack():
+def stack_env(db_nodes: int = 1) -> dict[str, str]:
+    """The environment of the tests' stack: its own ports and run directory (a Galera cluster's in
+    a directory of its own, on the same ports: tests/cluster runs in a pytest session of its own)."""
+    offset = os.environ.get("PIGGY_TEST_PORT_OFFSET", "10000")
+    run = Path(os.environ.get("PIGGY_TEST_RUN_DIR", f"/tmp/piggybank-test-{offset}"))
+    if db_nodes > 1:
+        run = run.with_name(f"{run.name}-cluster")
+    return {**os.environ, "PIGGY_RUN_DIR": str(run), "PIGGY_PORT_OFFSET": offset, "PIGGY_DB_NODES": str(db_nodes),
+            # the tests sign in far more often than people do
+            "PIGGY_LOGIN_RATE": "50r/s", "PIGGY_LOGIN_BURST": "100",
+            # PiggyBank's board on the Grafana port, wherever Grafana is installed or not; where it is,
+            # tests/observability/test_grafana.py runs a Grafana of its own against this stack
+            "PIGGY_GRAFANA": "off"}
+
+
+def start_stack(env: dict[str, str]):
+    """A fresh stack (a stack left over by an interrupted run is stopped first); stopped at the end
+    unless PIGGY_KEEP_TEST_STACK=1."""
     from stack import control
     from stack.settings import Stack
 
-    offset = os.environ.get("PIGGY_TEST_PORT_OFFSET", "10000")
-    run = Path(os.environ.get("PIGGY_TEST_RUN_DIR", f"/tmp/piggybank-test-{offset}"))
-    env = {**os.environ, "PIGGY_RUN_DIR": str(run), "PIGGY_PORT_OFFSET": offset,
-           # the tests sign in far more often than people do
-           "PIGGY_LOGIN_RATE": "50r/s", "PIGGY_LOGIN_BURST": "100",
-           # PiggyBank's board on the Grafana port, wherever Grafana is installed or not; where it is,
-           # tests/observability/test_grafana.py runs a Grafana of its own against this stack
-           "PIGGY_GRAFANA": "off"}
     test_stack = Stack.from_env(env)
-    if (run / "conf" / "monitrc").exists():
-        control.down(test_stack)  # a stack left over by an interrupted run
-    shutil.rmtree(run, ignore_errors=True)
+    if test_stack.monitrc.exists():
+        control.down(test_stack)
+    shutil.rmtree(test_stack.run, ignore_errors=True)
     control.up(test_stack)
     yield test_stack
     if os.environ.get("PIGGY_KEEP_TEST_STACK") != "1":
         control.down(test_stack)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    yield from start_stack(stack_env())
 
 
 @pytest.fixture(scope="session")

@@ -146,7 +146,7 @@ def test_the_number_of_app_servers_is_one_setting(env_file, tmp_path):
 def test_monit_is_the_main_process_where_it_supervises(services):
     """Monit itself: the main process of each container whose programs it supervises natively."""
     native = native_services()
-    for container, monitored in render.MONIT_CONTAINERS.items():
+    for container, monitored in render.monit_containers(render.compose_db_nodes(1)).items():
         assert container in services
         if container != APP:  # the app server replicas' Monit service is named after their service
             assert set(monitored) <= set(native)
@@ -154,8 +154,8 @@ def test_monit_is_the_main_process_where_it_supervises(services):
         command = services[container].get("command") or []
         if container == "db":  # its entrypoint makes the data directory, then execs supervise.sh
             text = (ROOT / "docker" / "db" / "entrypoint.sh").read_text()
-            assert re.search(rf"exec {render.COMPOSE_ROOT}/monit/bin/supervise.sh "
-                             rf"{render.COMPOSE_CONF}/db/monitrc", text)
+            assert f"config={render.COMPOSE_CONF}/${{PIGGY_DB_NODE:-db}}\n" in text  # db/ for the single MariaDB
+            assert re.search(rf'exec {render.COMPOSE_ROOT}/monit/bin/supervise.sh "\$config/monitrc"', text)
         else:
             assert command[:2] == [f"{render.COMPOSE_ROOT}/monit/bin/supervise.sh",
                                    f"{render.COMPOSE_CONF}/{container}/monitrc"]
@@ -385,7 +385,7 @@ def test_the_db_entrypoint_makes_the_data_directory_as_natively():
     text = (ROOT / "docker/db/entrypoint.sh").read_text().replace("\\\n", " ")
     (command,) = [line for line in text.splitlines() if "mariadb-install-db" in line and "--datadir" in line]
     assert all(option in command.split() for option in database.INSTALL_DB_OPTIONS)
-    assert '--datadir="$datadir"' in command and "datadir=" + str(render.compose_paths()["db_data"]) in text
+    assert '--datadir="$datadir"' in command and "datadir=" + str(render.compose_db_nodes(1)[0]["data"]) in text
 
 
 # --- every file that is copied or mounted exists -----------------------------------------------------

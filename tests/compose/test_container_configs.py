@@ -10,7 +10,7 @@ import os
 import re
 import shlex
 import stat
-from pathlib import Path
+from pathlib import Path, PurePath
 from unittest import mock
 
 import pytest
@@ -23,24 +23,49 @@ from tests.compose.containerfs import quote, run_in_layout
 CONF = render.COMPOSE_CONF
 
 
-@pytest.fixture(scope="module")
-def native(tmp_path_factory, secrets) -> tuple[dict, dict[str, str]]:
+def native_files(tmp_path_factory, secrets, nodes: int) -> tuple[dict, dict[str, str]]:
     """The native context and files where Grafana is installed, as in the containers (grafana.ini
     is rendered, nginx leaves the Grafana port to Grafana; natively without Grafana, PiggyBank's board
-    takes it: tests/observability/test_dashboards.py)."""
+    takes it: tests/observability/test_dashboards.py), each database node's files as
+    "<template name>@<node index>"."""
     run_dir = tmp_path_factory.mktemp("native") / "run"
-    stack = Stack.from_env({"PIGGY_RUN_DIR": str(run_dir), "PIGGY_PORT_OFFSET": "0"})
+    stack = Stack.from_env({"PIGGY_RUN_DIR": str(run_dir), "PIGGY_PORT_OFFSET": "0", "PIGGY_DB_NODES": str(nodes)})
     with mock.patch.object(render, "grafana_binary", return_value="/usr/sbin/grafana"):
         context = render.native_context(stack, secrets)
     templates = render.environment()
     files = {name: templates.get_template(template).render(**context) for name, template in render.TEMPLATES.items()}
     files["grafana.ini"] = templates.get_template(render.GRAFANA_TEMPLATE).render(**context)
+    for index, node in enumerate(context["db_nodes"]):
+        for name, template in render.NODE_TEMPLATES.items():
+            files[f"{name}@{index}"] = templates.get_template(template).render(**context, node=node)
     return context, files
+
+
+def node_file(context: dict, files: dict[str, str], name: str, index: int) -> str:
+    """A database node's file among the containers' files."""
+    node = context["db_nodes"][index]
+    return files[f"{node['dir'] if name == 'my.cnf' else node['exporter_dir']}/my.cnf"]
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory, secrets) -> tuple[dict, dict[str, str]]:
+    return native_files(tmp_path_factory, secrets, 1)
 
 
 @pytest.fixture(scope="module")
 def containers(secrets) -> tuple[dict, dict[str, str]]:
     return render.compose_context(secrets), render.compose_files(secrets)
+
+
+@pytest.fixture(scope="module")
+def native_cluster(tmp_path_factory, secrets) -> tuple[dict, dict[str, str]]:
+    return native_files(tmp_path_factory, secrets, 3)
+
+
+@pytest.fixture(scope="module")
+def containers_cluster(secrets) -> tuple[dict, dict[str, str]]:
+    env = {"PIGGY_DB_NODES": "3"}
+    return render.compose_context(secrets, env), render.compose_files(secrets, env)
 
 
 def addresses(*contexts) -> set[str]:
@@ -50,6 +75,7 @@ def addresses(*contexts) -> set[str]:
         # (the app server service's name is the name of a Monit service too; where it is an address,
         # mask_app_server_lists covers it)
         found |= {server["host"] for server in context["app_servers"]} - {render.COMPOSE_APP_SERVICE}
+        found |= {node[key] for node in context["db_nodes"] for key in ("host", "exporter_host")}
     return found
 
 
@@ -60,12 +86,32 @@ def mask(text: str, context: dict, address_tokens: set[str]) -> str:
     # Placeholders joined by "_", which the address pattern below never matches inside.
     for service in context["services"]:
         text = text.replace(service["start"], f"<start_{service['name']}>")
-    for key, value in sorted(context["paths"].items(), key=lambda item: -len(str(item[1]))):
-        text = text.replace(str(value), f"<path_{key}>")
+    # A database node's paths by their role (in containers every node has the same ones).
+    places = [(str(value), f"<path_{key}>") for key, value in context["paths"].items()]
+    for node in context["db_nodes"]:
+        places += [(str(value), f"<path_db_{key}>") for key, value in {**node, **(node["galera"] or {})}.items()
+                   if isinstance(value, PurePath)]
+    for value, placeholder in sorted(places, key=lambda item: -len(item[0])):
+        text = text.replace(value, placeholder)
+    # A Galera node's ports (natively a base + its number; the standard ones in its container) and the
+    # OS user its state transfer authenticates as; natively mariadbd runs as root (`user` in my.cnf).
+    for node in context["db_nodes"]:
+        if node["galera"]:
+            ports = {**{key: node["galera"][key] for key in ("gmcast", "ist", "sst", "check")},
+                     "exporter": node["exporter_port"]}
+            for key, port in ports.items():
+                text = re.sub(rf"(?<![\w.-]){port}(?!\d)", f"<port_{key}>", text)
+            # its client port where the node is meant (natively base + number; 3307 also names HAProxy's writer)
+            for pattern in (f"{node['host']}:{node['port']}", f"port = {node['port']}\n", f"port {node['port']} "):
+                text = text.replace(pattern, pattern.replace(str(node["port"]), "<port_db>"))
+            text = text.replace(f"wsrep_sst_auth = {node['galera']['sst_user']}:", "wsrep_sst_auth = <os user>:")
+    text = re.sub(r"(?m)^user = root\n", "", text)
     for service in context["services"]:
         text = text.replace(str(service["pidfile"]), f"<pidfile_{service['name']}>")
     text = re.sub(r"(?m)^user \S+;\n", "", text)
-    text = text.replace(" resolvers docker resolve-opts prevent-dup-ip init-addr last,libc,none", "")  # Docker's DNS
+    for resolving in (" resolvers docker resolve-opts prevent-dup-ip init-addr last,libc,none",  # Docker's DNS
+                      " resolvers docker init-addr last,libc,none"):
+        text = text.replace(resolving, "")
     text = re.sub(r"(?m)^resolvers docker\n(?:    .*\n)*", "", text)
     text = re.sub(r"(?m)^.*(resolver|Container addresses change).*\n\n?", "", text).replace(" resolve;", ";")
     text = re.sub(r"(?m)^    mode manual$\n?", "", text)
@@ -93,33 +139,47 @@ def monit_blocks(text: str) -> tuple[str, dict[str, str]]:
     return text[:starts[0].start()].strip(), blocks
 
 
-def test_every_native_template_is_rendered_for_the_containers(containers):
-    _, files = containers
+@pytest.mark.parametrize("topology", ["single", "cluster"])
+def test_every_native_template_is_rendered_for_the_containers(topology, request):
+    context, files = request.getfixturevalue("containers" if topology == "single" else "containers_cluster")
     assert set(render.TEMPLATES) <= set(render.COMPOSE_OUTPUTS)
     expected = {render.COMPOSE_OUTPUTS[name] for name in render.TEMPLATES if name != "monitrc"}
-    expected |= {f"{container}/monitrc" for container in render.MONIT_CONTAINERS}
-    assert set(files) == expected | {"db/init.sql", render.COMPOSE_GRAFANA_INI, render.COMPOSE_APP_SECRETS,
+    expected |= {f"{container}/monitrc" for container in render.monit_containers(context["db_nodes"])}
+    for node in context["db_nodes"]:
+        expected |= {f"{node['dir']}/my.cnf", f"{node['dir']}/init.sql", f"{node['exporter_dir']}/my.cnf"}
+    assert set(files) == expected | {render.COMPOSE_GRAFANA_INI, render.COMPOSE_APP_SECRETS,
                                      render.COMPOSE_GRAFANA_PASSWORD}
+    assert len(context["db_nodes"]) == (1 if topology == "single" else 3)
 
 
-def test_container_configs_equal_the_native_ones_but_for_addresses_and_paths(native, containers):
-    native_context, native_files = native
-    compose_context, compose_files = containers
+@pytest.mark.parametrize("topology", ["single", "cluster"])
+def test_container_configs_equal_the_native_ones_but_for_addresses_and_paths(topology, request):
+    suffix = "" if topology == "single" else "_cluster"
+    native_context, native_files_ = request.getfixturevalue("native" + suffix)
+    compose_context, compose_files = request.getfixturevalue("containers" + suffix)
     tokens = addresses(native_context, compose_context)
-    for name in [*render.TEMPLATES, "grafana.ini"]:
-        if name == "monitrc":
-            continue
-        ours = compose_files[render.COMPOSE_GRAFANA_INI if name == "grafana.ini" else render.COMPOSE_OUTPUTS[name]]
-        theirs = native_files[name]
-        assert ours != theirs, f"{name}: nothing differs at all, so the containers would use native addresses"
-        assert mask(ours, compose_context, tokens) == mask(theirs, native_context, tokens), name
+    compared = [*[(name, render.COMPOSE_OUTPUTS[name], name) for name in render.TEMPLATES if name != "monitrc"],
+                ("grafana.ini", render.COMPOSE_GRAFANA_INI, "grafana.ini")]
+    for index, _node in enumerate(compose_context["db_nodes"]):
+        for name in render.NODE_TEMPLATES:
+            compared.append((f"{name}@{index}", None, f"{name}@{index}"))
+    for label, relative, native_name in compared:
+        if relative is None:
+            name, index = label.split("@")
+            ours = node_file(compose_context, compose_files, name, int(index))
+        else:
+            ours = compose_files[relative]
+        theirs = native_files_[native_name]
+        assert ours != theirs, f"{label}: nothing differs at all, so the containers would use native addresses"
+        assert mask(ours, compose_context, tokens) == mask(theirs, native_context, tokens), label
+
     def masked_blocks(text, context):
         header, blocks = monit_blocks(text)
         return mask(header, context, tokens), {name: mask(block, context, tokens).strip()
                                                for name, block in blocks.items()}
 
-    native_header, native_blocks = masked_blocks(native_files["monitrc"], native_context)
-    for container, names in render.MONIT_CONTAINERS.items():
+    native_header, native_blocks = masked_blocks(native_files_["monitrc"], native_context)
+    for container, names in render.monit_containers(compose_context["db_nodes"]).items():
         header, blocks = masked_blocks(compose_files[f"{container}/monitrc"], compose_context)
         assert header == native_header, f"{container}/monitrc: the header differs from the native one"
         assert set(blocks) == set(names)
@@ -224,7 +284,7 @@ def test_the_config_service_command_renders_the_volume(tmp_path, env_file):
     assert stat.S_IMODE(secrets_file.parent.stat().st_mode) == 0o700
     for relative in render.compose_files(generated):
         path = out / relative
-        uid, mode = render.COMPOSE_OWNERS.get(relative, (0, 0o644))
+        uid, mode = render.compose_owners(render.compose_db_nodes(1)).get(relative, (0, 0o644))
         assert stat.S_IMODE(path.stat().st_mode) == mode, relative
         if os.geteuid() == 0:
             assert path.stat().st_uid == uid, relative
@@ -243,13 +303,10 @@ def test_the_config_service_command_renders_the_volume(tmp_path, env_file):
 
 # --- the tools, at the container paths ----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def checked(tmp_path_factory, containers) -> dict:
+def check_in_layout(work: Path, context: dict, env: dict[str, str]) -> dict:
     """nginx -t, haproxy -c, monit -t, promtool and amtool on the container configs, at their container paths."""
-    work = tmp_path_factory.mktemp("containerfs")
-    context, files = containers
     conf = work / "config"
-    render.render_compose(conf, context["secrets"])  # without --chown: the checks run as root
+    render.render_compose(conf, context["secrets"], env)  # without --chown: the checks run as root
     # Debian's nginx 1.22 predates "resolve" on upstream servers (open source since 1.27.3; the image has 1.28)
     nginx_conf = conf / "nginx" / "nginx.conf"
     nginx_conf.write_text(nginx_conf.read_text().replace(" resolve;", ";"))
@@ -263,6 +320,7 @@ def checked(tmp_path_factory, containers) -> dict:
         str(CONF): conf,
         str(render.COMPOSE_TLS): tls,
         str(render.COMPOSE_ROOT / "monit"): ROOT / "monit",
+        str(render.COMPOSE_ROOT / "mariadb"): ROOT / "mariadb",
         str(paths["www"]): www if (www / "index.html").exists() else ROOT / "nginx" / "placeholder",
         str(paths["prometheus_rules"]): ROOT / "prometheus" / "rules",
         str(paths["monit_dir"]) + "/.keep": "",
@@ -276,10 +334,45 @@ def checked(tmp_path_factory, containers) -> dict:
         "promtool": quote("promtool", "check", "config", f"{CONF}/prometheus/prometheus.yml"),
         "amtool": quote("amtool", "check-config", f"{CONF}/alertmanager/alertmanager.yml"),
     }
-    for container in render.MONIT_CONTAINERS:
+    for container in render.monit_containers(context["db_nodes"]):
         commands[f"monit {container}"] = quote("monit", "-t", "-c", f"{CONF}/{container}/monitrc")
-    hosts = sorted(set(context["hosts"].values()) | {s["host"] for s in context["app_servers"]})
+    hosts = sorted(set(context["hosts"].values()) | {s["host"] for s in context["app_servers"]}
+                   | {node[key] for node in context["db_nodes"] for key in ("host", "exporter_host")})
     return run_in_layout(work, layout, commands, hosts)
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory, containers) -> dict:
+    return check_in_layout(tmp_path_factory.mktemp("containerfs"), containers[0], {})
+
+
+@pytest.fixture(scope="module")
+def checked_cluster(tmp_path_factory, containers_cluster) -> dict:
+    return check_in_layout(tmp_path_factory.mktemp("containerfs"), containers_cluster[0], {"PIGGY_DB_NODES": "3"})
+
+
+def test_the_cluster_configs_pass_haproxy_monit_and_promtool(checked_cluster):
+    """With docker-compose.galera.yml: HAProxy with its writer section, each node's control file."""
+    for name in ("haproxy", "promtool", "monit db1", "monit db2", "monit db3"):
+        assert checked_cluster[name].returncode == 0, (name, checked_cluster[name].output)
+    assert "WARNING" not in checked_cluster["haproxy"].output, checked_cluster["haproxy"].output
+
+
+def test_the_cluster_in_containers_has_one_writer_address_and_a_probe_per_node(containers_cluster):
+    context, files = containers_cluster
+    haproxy = files["haproxy/haproxy.cfg"].split("listen galera_writer", 1)[1]
+    assert "bind 0.0.0.0:3307" in haproxy and not re.search(r"(?m)^\s*server .* backup", haproxy)
+    for node, host in zip(("db1", "db2", "db3"), ("db", "db2", "db3"), strict=True):
+        assert f"server {node} {host}:3307 check port 9200" in haproxy
+        monitrc = files[f"{node}/monitrc"]
+        assert f"check process {node} " in monitrc and f"check process {node}-check " in monitrc
+        assert "galera-start.sh" in monitrc and "--listen 0.0.0.0:9200" in monitrc
+        assert "wsrep_cluster_address = gcomm://db:4567,db2:4567,db3:4567" in files[f"{node}/my.cnf"]
+        assert f"host = {host}" in files[f"mysqld-exporter-{node}/my.cnf"]
+    assert "PIGGY_DB_HOST=haproxy " in files[f"{render.COMPOSE_APP_SERVICE}/monitrc"]
+    prometheus = files["prometheus/prometheus.yml"]
+    for target in ("mysqld-exporter:9104", "mysqld-exporter-db2:9104", "mysqld-exporter-db3:9104"):
+        assert target in prometheus
 
 
 def test_nginx_accepts_the_container_config(checked):
@@ -293,7 +386,7 @@ def test_haproxy_accepts_the_container_config(checked):
     assert "WARNING" not in checked["haproxy"].output
 
 
-@pytest.mark.parametrize("container", sorted(render.MONIT_CONTAINERS))
+@pytest.mark.parametrize("container", sorted(render.monit_containers(render.compose_db_nodes(1))))
 def test_monit_accepts_each_containers_control_file(checked, container):
     result = checked[f"monit {container}"]
     assert result.returncode == 0, result.output

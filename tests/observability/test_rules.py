@@ -103,7 +103,8 @@ def test_every_alert_has_for_severity_summary_description_and_runbook(name):
         annotations = rule["annotations"]
         assert set(annotations) >= {"summary", "description", "runbook_url"}, name
         assert "{{" in annotations["summary"] + annotations["description"] or name in {
-            "AllAppServersDown"}, f"{name}: the text should name what is affected from its labels or value"
+            "AllAppServersDown", "DatabaseDown", "GaleraQuorumLost"  # each about the whole of something
+        }, f"{name}: the text should name what is affected from its labels or value"
         assert annotations["runbook_url"] == f"docs/runbook.md#{name.lower()}"
 
 
@@ -150,8 +151,21 @@ def test_every_alert_is_unit_tested_firing_and_silent(name):
 MUTATIONS = {
     "AppServerDown fires at once": ("piggybank-alerts.yml", 'up{job="app"} == 0\n        for: 15s',
                                     'up{job="app"} == 0\n        for: 1s', ["availability"]),
-    "DatabaseDown never fires": ("piggybank-alerts.yml", 'mysql_up{job="mysqld"} == 0', 'mysql_up{job="mysqld"} < 0',
-                                 ["database"]),
+    "DatabaseDown never fires": ("piggybank-alerts.yml", '(mysql_up{job="mysqld"}) == 0',
+                                 '(mysql_up{job="mysqld"}) < 0', ["database", "galera"]),
+    "DatabaseDown for one node of a cluster": ("piggybank-alerts.yml", 'max by (job) (mysql_up{job="mysqld"})',
+                                               'min by (job) (mysql_up{job="mysqld"})', ["galera"]),
+    "GaleraNodeDown for the single MariaDB": ("piggybank-galera.yml",
+                                              '\n          and on () count(up{job="mysqld"}) > 1', "", ["galera"]),
+    "GaleraNodeDown misses a dead node": ("piggybank-galera.yml", 'mysql_up{job="mysqld"} == 0\n            or ', "",
+                                          ["galera"]),
+    "GaleraQuorumLost for the single MariaDB": (
+        "piggybank-galera.yml", '\n          and max by (job) (mysql_global_variables_wsrep_on{job="mysqld"}) == 1', "",
+        ["galera"]),
+    "flow control counted in seconds, not nanoseconds": ("piggybank-galera.yml", "[1m]) / 1e9 > 0.1", "[1m]) > 0.1",
+                                                         ["galera"]),
+    "a donor for an SST's seconds pages": ("piggybank-galera.yml", "== 2\n        for: 2m", "== 2\n        for: 5s",
+                                           ["galera"]),
     "HighErrorRatio at 50 %": ("piggybank-alerts.yml", "ratio_rate5m > 0.05", "ratio_rate5m > 0.5", ["requests"]),
     "the fast burn rate is 10x too high": ("piggybank-alerts.yml", "(14.4 * 0.001)", "(144 * 0.001)", ["slo"]),
     "the slow burn without its short window": ("piggybank-alerts.yml", "ratio_rate30m > (6 * 0.001)",
