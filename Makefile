@@ -58,7 +58,7 @@ else
 		--csv load/results/load --html load/results/load.html --only-summary
 endif
 
-failover:           ## kill -9 / SIGSTOP app servers, kill -9 mariadbd, bad input, all under load; -> docs/benchmarks.md
+failover:           ## kill -9 / SIGSTOP app servers and the database (its writer on a cluster), bad input, all under load; -> docs/benchmarks.md
 	$(PY) -m load.failover --docs
 
 bench-board:        ## the board: overview drawn with 6 h of data, Prometheus CPU per refresh, JS size; -> docs/benchmarks.md
