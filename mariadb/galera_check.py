@@ -3,7 +3,16 @@
     python galera_check.py --socket /run/mysqld/mysqld.sock --listen 127.0.0.1:3321
 
 GET /        200 when the node can take the bank's writes now, else 503; the body says why (JSON).
+GET /connected  503 when the node answers but has left its group for good (wsrep_connected OFF),
+             else 200: Monit restarts such a node (monit/services/mariadb.j2).
 GET /healthz 200 while this probe runs (Monit's check of the probe itself).
+
+A node can leave its group for good while its process lives on and answers: when two nodes join
+at once, an IST can miss a write set that a concurrent membership change ordered ("IST didn't
+contain all write sets ... node restart required", seen here when Monit restarted two crashed nodes
+together); the node then closes its group connection and stays alone, neither Primary nor trying to
+rejoin. Only a restart brings it back (by IST). A node that is merely out of quorum, hung, or
+receiving a state transfer keeps wsrep_connected ON or does not answer at all: not restarted here.
 
 "Can take writes" is more than the status variables say. Measured on these machines: a node resumed
 after SIGSTOP reports Synced, Primary and ready for ~6 s while its commits fail, because it has not
@@ -46,7 +55,7 @@ CONNECT_TIMEOUT, READ_TIMEOUT = 0.4, 0.5
 # (leaving a lost node out takes ~3 s: evs.suspect_timeout 2 s plus the new view).
 GRACE = 6.0
 STATUS = ("wsrep_ready", "wsrep_cluster_status", "wsrep_local_state", "wsrep_local_state_comment",
-          "wsrep_evs_state", "wsrep_cluster_size")
+          "wsrep_evs_state", "wsrep_cluster_size", "wsrep_connected")
 
 
 class Readiness:
@@ -74,6 +83,25 @@ class Readiness:
             ready = strict is True or (strict is None and seen.get("reason") is None)
         seen["check_ms"] = round((time.monotonic() - started) * 1000, 1)
         return ready, seen
+
+    def connected(self) -> tuple[bool, dict]:
+        """(False only when the node answers and says it has left its group, what was seen)."""
+        try:
+            connection = pymysql.connect(unix_socket=self.socket_path, user=self.user, connect_timeout=CONNECT_TIMEOUT,
+                                         read_timeout=READ_TIMEOUT, write_timeout=READ_TIMEOUT, ssl_disabled=True)
+        except pymysql.MySQLError as error:  # not answering: Monit's pid and port checks judge that
+            return True, {"reason": f"no connection: {error.args[-1]}"}
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                               " WHERE VARIABLE_NAME = 'WSREP_CONNECTED'")
+                row = cursor.fetchone()
+        except pymysql.MySQLError as error:
+            return True, {"reason": f"status unreadable: {error.args[-1]}"}
+        finally:
+            connection.close()
+        value = row[0] if row else None
+        return not left_its_group(value), {"wsrep_connected": value}
 
     def look(self) -> tuple[dict, bool | None]:
         """What the node says, and the strict verdict: True (passed), False (failed for good: not
@@ -123,17 +151,25 @@ def not_ready_because(seen: dict) -> str | None:
     return None
 
 
+def left_its_group(wsrep_connected: str | None) -> bool:
+    """A node whose group connection is closed (not one still joining or out of quorum)."""
+    return wsrep_connected == "OFF"
+
+
 class Probe(BaseHTTPRequestHandler):
     server_version = "galera-check"
 
     def do_GET(self):  # noqa: N802 - http.server's name
         if self.path == "/healthz":
             self.answer(200, {"probe": "ok"})
+        elif self.path == "/connected":
+            connected, seen = self.server.readiness.connected()
+            self.answer(200 if connected else 503, {"connected": connected, **seen})
         elif self.path == "/":
             ready, seen = self.server.readiness.check()
             self.answer(200 if ready else 503, {"ready": ready, **seen})
         else:
-            self.answer(404, {"error": "GET / or /healthz"})
+            self.answer(404, {"error": "GET /, /connected or /healthz"})
 
     def answer(self, status: int, body: dict) -> None:
         data = (json.dumps(body) + "\n").encode()

@@ -205,7 +205,8 @@ def database_services(node: dict, start: str, check: tuple | None = None) -> lis
     start wrapper has it rejoin by IST.
     """
     services = [{"name": node["name"], "template": "mariadb.j2", "pidfile": node["pid"], "host": "127.0.0.1",
-                 "port": node["port"], "start": start, "galera": node["galera"] is not None}]
+                 "port": node["port"], "start": start, "galera": node["galera"] is not None,
+                 "check_port": node["galera"]["check"] if node["galera"] else None}]
     if check:
         name, pidfile, check_start = check
         services.append({"name": name, "template": "http.j2", "pidfile": pidfile, "host": "127.0.0.1",
