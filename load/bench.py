@@ -167,7 +167,9 @@ class Target:
                   self.stack.haproxy_socket.parent):
             d.mkdir(parents=True, exist_ok=True)
         tls.ensure_certificate(self.stack.tls)
-        context = render.native_context(self.stack, self.secrets)
+        # Only the path to the app servers: not the board (the stack's nginx has its port) nor a
+        # cluster's writer section (the backends use the stack's database address, as they are).
+        context = {**render.native_context(self.stack, self.secrets), "board": False, "haproxy_sections": []}
         templates = render.environment()
         haproxy_conf = self.stack.conf / "haproxy.cfg"
         haproxy_conf.write_text(templates.get_template(render.TEMPLATES["haproxy.cfg"]).render(**context))
