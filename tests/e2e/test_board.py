@@ -90,6 +90,14 @@ def assert_status_up(board: Board, servers: list[str], dashboard: str) -> None:
         assert {name: t["text"] for name, t in board.stats("MariaDB").items()} == dict.fromkeys(databases, "UP")
 
 
+def status_up(board: Board, servers: list[str]) -> bool:
+    try:
+        assert_status_up(board, servers, "piggybank-overview")
+    except (AssertionError, KeyError):
+        return False
+    return True
+
+
 def test_both_dashboards_show_data_in_every_panel_for_all_and_for_each_app_server(board, stack):
     servers = app_server_names(stack)
     assert len(servers) >= 2
@@ -182,9 +190,9 @@ def test_a_hung_app_server_shows_down_and_its_alert_then_everything_turns_green(
     server = stack.app_servers[0].name
     servers = app_server_names(stack)
     board.open("/d/piggybank-overview?refresh=5s")
-    poll("the board to show every app server up", lambda: [t["text"] for t in board.stats("App servers").values()]
-         == ["UP"] * len(servers), timeout=20)
-    assert_status_up(board, servers, "piggybank-overview")
+    # The test before killed appserver1: the board shows it UP again once the stat, the table's
+    # healthcheck probe and the site have all been scraped healthy, which happen at different moments.
+    poll("the board to show every app server and the site up", lambda: status_up(board, servers), timeout=30)
     pid = int(stack.pidfile(server).read_text())
     os.kill(pid, signal.SIGSTOP)
     stopped = time.time()
