@@ -197,6 +197,18 @@ def wait_restarted(stack: Stack, service: str, old_pid: int, since: float, timeo
     return {"restarted_s": restarted, "healthy_s": healthy}
 
 
+def wait_healthy(stack: Stack, service: str, old_pid: int, since: float, timeout: float) -> dict:
+    """After a hang ended: seconds until the service was healthy again, and whether Monit had
+    replaced the process by then."""
+    deadline = now() + timeout
+    while now() < deadline and not drill.healthy(stack, service):
+        gevent.sleep(0.05)
+    pid = drill.current_pid(stack, service)
+    healthy = round(now() - since, 2) if drill.healthy(stack, service) else None
+    restarted = healthy if pid and pid != old_pid else None
+    return {"healthy_s": healthy, "restarted_s": restarted}
+
+
 def app_server_names(stack: Stack) -> list[str]:
     return [s.name for s in stack.app_servers]
 
@@ -257,24 +269,26 @@ def kill9_together(stack: Stack, services: list[str]) -> dict:
 
 def sigstop(stack: Stack, service: str, hold: float) -> dict:
     """SIGSTOP for `hold` seconds: the process lives but answers nothing, like a hung server. Monit
-    should replace it (its stop program sends SIGTERM + SIGCONT); whatever happens, the old process
-    gets SIGCONT at the end so nothing stays stopped."""
+    may replace it sooner (its stop program sends SIGTERM + SIGCONT); if it has not by then, the
+    old process gets SIGCONT after `hold` seconds, so a hang lasts what the phase says, no longer."""
     old, healthy_before = running_pid(stack, service)
     os.kill(old, signal.SIGSTOP)
     since = now()
     result = {"pid": old, "healthy_before": healthy_before, "fault_at": since}
     try:
-        result.update(wait_restarted(stack, service, old, since, timeout=max(hold, 60)))
+        result.update(wait_restarted(stack, service, old, since, timeout=hold))
         gevent.sleep(max(0.0, since + hold - now()))
     finally:
         still_stopped = process_state(old) == "T"
         if still_stopped:
             os.kill(old, signal.SIGCONT)
         result["old_process_still_stopped_at_end"] = still_stopped
+        result["woken_s"] = round(now() - since, 2) if still_stopped else None
+    if result["healthy_s"] is None:
+        # Woken, not replaced: a Galera node rejoins by itself (Monit waits a minute before it
+        # restarts one); a woken app server or single MariaDB answers again, or Monit replaces it.
+        result.update(wait_healthy(stack, service, old, since, timeout=60))
     if service in db_names(stack):
-        # A Galera node woken from a hang rejoins by itself (Monit waits a minute before it restarts one)
-        if still_stopped:
-            result.update(wait_restarted(stack, service, 0, since, timeout=max(hold, 60)))
         result["app_servers_healthy_s"] = app_servers_healthy(stack, since)
     return result
 
@@ -521,7 +535,9 @@ def writes_back_after(rows: list[tuple], fault: float) -> float | None:
 def phase_stats(phase: Phase, rows: list[tuple], hap: dict, stop_seconds: float) -> dict:
     mine = [r for r in rows if phase.start <= r[0] < phase.end]
     final = [r for r in mine if r[1] != "RETRY"]
-    retries = [r for r in mine if r[1] == "RETRY"]
+    # A retry belongs to the phase whose fault made it: the one in which its 503 came (an attempt
+    # sent just before a hang is answered during it).
+    retries = [r for r in rows if r[1] == "RETRY" and phase.start <= r[6] < phase.end]
     times = [r[3] for r in final if r[2] != "POST /auth"]
     hap_all = [r for r in hap["requests"] if phase.start <= r[0] < phase.end and r[7] != "/api/healthcheck"]
     hap_mine = [r for r in hap_all if r[7] != "/api/ws"]
