@@ -21,6 +21,12 @@ work, the check of its token included.
   sets and aborts the local transactions they conflict with (reported as 1213), and row locks are
   held through the ~3 s commit stall while the cluster leaves the lost node out (1205).
 
+A read whose statements need no common snapshot (one statement, like the signed-in check that
+also loads the profile) can run in autocommit (`run(use_case, autocommit=True)`): each statement is
+its own transaction, so nothing is left to end, and the ROLLBACK that closes every other unit of
+work (a round trip) is skipped. It takes its connection from a second pool whose connections are in
+autocommit from the start, as switching a connection to autocommit and back costs two round trips.
+
 This replaces the pool's pre-ping (a round trip on every checkout): a connection that died while
 it sat in the pool (the database restarted) fails on its first statement, and the first retry
 after a lost connection does not wait; SQLAlchemy then also discards every other connection
@@ -37,6 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 _ENGINE_KEY = "piggybank_engine"
+_AUTOCOMMIT_ENGINE_KEY = "piggybank_autocommit_engine"
 ROLLED_BACK = {1213, 1205}  # deadlock victim, lock wait timeout: the database undid the transaction
 # The database is gone or unreachable, or a commit's outcome is unknown: lost connection (2013),
 # gone away (2006), can't connect (2003), node not ready (1047, Galera), error during commit (1180),
@@ -56,9 +63,10 @@ def is_unavailable(error: BaseException) -> bool:
                                               or error_code(error) in UNAVAILABLE)
 
 
-def make_engine(config, pre_ping: bool = False) -> Engine:
+def make_engine(config, pre_ping: bool = False, autocommit: bool = False) -> Engine:
     """The pooled engine. `pre_ping` is for code that uses it outside `run` (the tests' and the load
-    tools' own engines): the pool then checks each connection with a ping as it hands it out."""
+    tools' own engines): the pool then checks each connection with a ping as it hands it out.
+    `autocommit`: its connections commit every statement, and closing one sends no ROLLBACK."""
     url = (f"mysql+pymysql://{config['DB_USER']}:{config['DB_PASSWORD']}"
            f"@{config['DB_HOST']}:{config['DB_PORT']}/{config['DB_NAME']}?charset=utf8mb4")
     engine = create_engine(
@@ -72,6 +80,7 @@ def make_engine(config, pre_ping: bool = False) -> Engine:
         # already (SQLAlchemy rolls back an open transaction when the connection is closed).
         pool_reset_on_return=None,
         pool_recycle=3600,
+        **({"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True} if autocommit else {}),
         # ssl_disabled: PyMySQL otherwise prepares TLS ("preferred") for every new connection, which
         # loads the system's CA bundle: ~40 ms of CPU each, on the event loop. While the database is
         # down every request tries a new connection, so that alone kept an app server too busy to
@@ -98,16 +107,18 @@ def get_engine() -> Engine:
     return current_app.extensions[_ENGINE_KEY]
 
 
-def engine_for(app) -> Engine:
-    return app.extensions[_ENGINE_KEY]
+def engines_for(app) -> tuple[Engine, Engine]:
+    """The app's two pools: units of work, and reads in autocommit."""
+    return app.extensions[_ENGINE_KEY], app.extensions[_AUTOCOMMIT_ENGINE_KEY]
 
 
 @contextmanager
-def _unit_of_work():
+def _unit_of_work(autocommit: bool):
     from app.metrics import DB_POOL_WAITING
 
+    engine = current_app.extensions[_AUTOCOMMIT_ENGINE_KEY if autocommit else _ENGINE_KEY]
     with DB_POOL_WAITING.track_inprogress():  # waiting for the pool (and, if need be, a new connection)
-        conn = get_engine().connect()
+        conn = engine.connect()
     with conn:
         yield conn
 
@@ -117,11 +128,12 @@ def _backoff(attempt: int) -> float:
     return min(0.02 * 2 ** (attempt - 1), 0.25) * random.uniform(0.5, 1.0)
 
 
-def run(use_case, budget: float | None = None):
+def run(use_case, budget: float | None = None, autocommit: bool = False):
     """`use_case(conn)` in a unit of work, run again under the rules above; returns what it returns.
 
     `budget`: seconds to keep retrying while the database is unavailable (default: the
-    DB_RETRY_BUDGET_SECONDS setting); 0 still replaces a connection found dead once."""
+    DB_RETRY_BUDGET_SECONDS setting); 0 still replaces a connection found dead once.
+    `autocommit`: a read whose statements need no common snapshot, without a transaction (above)."""
     if budget is None:
         budget = current_app.config["DB_RETRY_BUDGET_SECONDS"]
     deadline = time.monotonic() + budget
@@ -129,7 +141,7 @@ def run(use_case, budget: float | None = None):
     while True:
         attempt += 1
         try:
-            with _unit_of_work() as conn:
+            with _unit_of_work(autocommit) as conn:
                 return use_case(conn)
         except DBAPIError as error:
             code = error_code(error)
@@ -150,14 +162,15 @@ def ping() -> float:
     """Round trip of `SELECT 1` in milliseconds (a dead pooled connection is replaced once, with
     no further retries: the healthcheck must answer at once); raises when the database can't be reached."""
     started = time.perf_counter()
-    run(lambda conn: conn.execute(text("SELECT 1")), budget=0)
+    run(lambda conn: conn.execute(text("SELECT 1")), budget=0, autocommit=True)
     return (time.perf_counter() - started) * 1000
 
 
 def pool_status() -> dict:
-    pool = get_engine().pool
-    return {"size": pool.size(), "in_use": pool.checkedout()}
+    pools = [engine.pool for engine in engines_for(current_app)]
+    return {"size": sum(pool.size() for pool in pools), "in_use": sum(pool.checkedout() for pool in pools)}
 
 
 def init_app(app) -> None:
     app.extensions[_ENGINE_KEY] = make_engine(app.config)
+    app.extensions[_AUTOCOMMIT_ENGINE_KEY] = make_engine(app.config, autocommit=True)

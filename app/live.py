@@ -53,8 +53,8 @@ class Hub:
             while not self.stopping:
                 try:
                     if last_id is None:
-                        last_id = db.run(notifications.latest_id)
-                    feed = db.run(lambda conn, after=last_id: notifications.newer_than(conn, after))
+                        last_id = db.run(notifications.latest_id, autocommit=True)
+                    feed = db.run(lambda conn, after=last_id: notifications.newer_than(conn, after), autocommit=True)
                     for notification_id, user_id, message in feed:
                         last_id = notification_id
                         for queue in list(self.subscribers.get(user_id, ())):
@@ -78,7 +78,7 @@ def _authenticate(ws) -> tuple[int, int, float] | None:
     try:
         hello = json.loads(ws.receive(timeout=10) or "{}")
         session = session_of(hello["token"])
-        run_signed_in(session, lambda _conn, _caller: None)  # raises if it was logged out
+        run_signed_in(session, lambda _conn, _caller: None, autocommit=True)  # raises if it was logged out
         return session.user_id, int(hello.get("lastId") or 0), float(session.expires_at)
     except Exception:  # noqa: BLE001 - anything wrong in the greeting is "unauthorized"
         return None
@@ -96,7 +96,8 @@ def notifications_socket(ws):
     try:
         ws.send(json.dumps({"type": "welcome", "instance": current_app.config["INSTANCE"]}))
         while True:  # catch up on everything missed, a page at a time
-            missed = db.run(lambda conn, after=last_seen: notifications.for_user(conn, user_id, after=after))
+            missed = db.run(lambda conn, after=last_seen: notifications.for_user(conn, user_id, after=after),
+                            autocommit=True)
             for message in missed:
                 ws.send(json.dumps(message))
                 last_seen = message["id"]

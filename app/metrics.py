@@ -53,6 +53,6 @@ def init_app(app) -> None:
             counter.labels(value)
     UPTIME.set_function(lambda: time.time() - _STARTED)
     # The pool is read when Prometheus scrapes; "waiting" is counted in db.run's unit of work.
-    pool = db.engine_for(app).pool
-    DB_POOL_SIZE.set_function(pool.size)
-    DB_POOL_IN_USE.set_function(pool.checkedout)
+    pools = [engine.pool for engine in db.engines_for(app)]
+    DB_POOL_SIZE.set_function(lambda: sum(pool.size() for pool in pools))
+    DB_POOL_IN_USE.set_function(lambda: sum(pool.checkedout() for pool in pools))

@@ -15,7 +15,7 @@ bp = APIBlueprint("account", __name__, url_prefix="/api", abp_tags=[Tag(name="ac
 @login_required
 def get_account(session: users.Session):
     """The caller's IBAN, BIC and balance."""
-    return run_signed_in(session, lambda _conn, caller: accounts.summary(caller))
+    return run_signed_in(session, lambda _conn, caller: accounts.summary(caller), autocommit=True)
 
 
 @bp.get("/account/activity", responses=responses(200, ActivityOut, 401))
@@ -31,4 +31,4 @@ def get_activity(session: users.Session, query: ActivityQuery):
 @login_required
 def get_tags(session: users.Session):
     """The tags a transfer can carry."""
-    return run_signed_in(session, lambda conn, _caller: {"tags": accounts.all_tags(conn)})
+    return run_signed_in(session, lambda conn, _caller: {"tags": accounts.all_tags(conn)}, autocommit=True)

@@ -78,10 +78,11 @@ def login_required(view):
     return wrapper
 
 
-def run_signed_in(session: users.Session, use_case, spent_since: datetime | None = None):
+def run_signed_in(session: users.Session, use_case, spent_since: datetime | None = None, autocommit: bool = False):
     """`use_case(conn, caller)` in one unit of work (db.run) whose first statement loads the
-    caller's row and checks the session (users.signed_in)."""
-    return db.run(lambda conn: use_case(conn, users.signed_in(conn, session, spent_since)))
+    caller's row and checks the session (users.signed_in). `autocommit`: for a use case that reads
+    nothing more, or only what never changes (db.run)."""
+    return db.run(lambda conn: use_case(conn, users.signed_in(conn, session, spent_since)), autocommit=autocommit)
 
 
 @bp.post("", responses=responses(200, TokenOut, 401, 429))

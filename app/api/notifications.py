@@ -38,4 +38,5 @@ def demo_sms(session: users.Session):
     """Demo mode only: the SMS the bank 'sent' to the caller's phone, newest first."""
     if not current_app.config["DEMO_MODE"]:
         abort(404)
-    return run_signed_in(session, lambda conn, caller: {"messages": mtan.outbox(conn, caller.id)})
+    # autocommit: the phone's messages need no snapshot shared with the session check
+    return run_signed_in(session, lambda conn, caller: {"messages": mtan.outbox(conn, caller.id)}, autocommit=True)
