@@ -27,8 +27,8 @@ NOTIFICATIONS_DELIVERED = Counter("piggybank_notifications_delivered_total",
 NOTIFICATION_LAG = Histogram("piggybank_notification_delivery_lag_seconds",
                              "From the booking's commit to the push on the WebSocket",
                              buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
-DB_POOL_IN_USE = Gauge("piggybank_db_pool_in_use", "Database connections checked out of the pool")
-DB_POOL_SIZE = Gauge("piggybank_db_pool_size", "Database connections the pool may hold")
+DB_POOL_IN_USE = Gauge("piggybank_db_pool_in_use", "Database connections checked out of the pools")
+DB_POOL_SIZE = Gauge("piggybank_db_pool_size", "Database connections the two pools may hold")
 DB_POOL_WAITING = Gauge("piggybank_db_pool_waiting", "Requests waiting for a database connection")
 UPTIME = Gauge("piggybank_process_uptime_seconds", "Seconds since this app server process started")
 
