@@ -136,6 +136,9 @@ def draw(report: dict, path: Path) -> None:
     ax_health.set_xlim(0, end)
 
     stats = {row["phase"]: row for row in report["phases"]}
+    # Phases are numbered on the plot and named in a key under the title: 20 s of a phase is too
+    # narrow for its name, and names written at their phase overlapped.
+    key = []
     for name, start, stop, kind in phases:
         if kind == "baseline":
             continue
@@ -150,16 +153,21 @@ def draw(report: dict, path: Path) -> None:
                 hang = report.get("db_stop_seconds", report["stop_seconds"]) if database else report["stop_seconds"]
                 width = hang if kind == "sigstop" else report["burst_seconds"]
                 ax.axvspan(start, min(start + width, stop), color=GREY, alpha=0.12, linewidth=0)
-        ax_tp.annotate(f"{name}\n{summary}", (start, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
-                       textcoords="offset points", va="top", ha="left", fontsize=8.5,
-                       color="#333333", rotation=0,
-                       bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
+        key.append(f"{len(key) + 1}  {name}: {summary}")
+        ax_tp.annotate(str(len(key)), (start, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
+                       textcoords="offset points", va="top", ha="left", fontsize=9, fontweight="bold",
+                       color="#333333", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#999999"})
 
     verdict = "PASSED" if report["passed"] else "FAILED"
     fig.suptitle(f"PiggyBank failover drill ({'quick' if report['quick'] else 'full'}): {report['users']} users, "
                  f"{report['cores']} cores, {report['when'][:16].replace('T', ' ')} UTC — {verdict}",
                  fontsize=12, fontweight="bold", x=0.01, ha="left")
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    columns = 2
+    rows = -(-len(key) // columns)
+    for column in range(columns):
+        fig.text(0.01 + column * 0.5, 0.965, "\n".join(key[column * rows:(column + 1) * rows]), va="top",
+                 ha="left", fontsize=9, color="#333333", linespacing=1.4)
+    fig.tight_layout(rect=(0, 0, 1, 0.955 - 0.016 * rows))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
