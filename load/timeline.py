@@ -167,7 +167,7 @@ def draw(report: dict, path: Path) -> None:
     for column in range(columns):
         fig.text(0.01 + column * 0.5, 0.965, "\n".join(key[column * rows:(column + 1) * rows]), va="top",
                  ha="left", fontsize=9, color="#333333", linespacing=1.4)
-    fig.tight_layout(rect=(0, 0, 1, 0.955 - 0.016 * rows))
+    fig.tight_layout(rect=(0, 0, 1, 0.965 - 0.016 * rows))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
