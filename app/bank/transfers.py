@@ -80,15 +80,17 @@ def _load_locked(conn, caller, transfer_id: int) -> dict:
                             " FOR UPDATE"), {"id": transfer_id, "acc": caller.account_id}).first()
     if row is None:
         raise NotFound("No such transfer.")
-    recipient = conn.execute(text("SELECT iban, user_id FROM accounts WHERE id = :id"),
-                             {"id": row.recipient_account_id}).one()
-    return {**row._asdict(), "recipient_iban": recipient.iban, "recipient_user_id": recipient.user_id}
+    return row._asdict()
+
+
+def _with_recipient(t: dict, recipient) -> dict:
+    return {**t, "recipient_iban": recipient.iban, "recipient_user_id": recipient.user_id}
 
 
 def _lock_accounts(conn, first: int, second: int, mode: str) -> dict:
     """Lock two accounts in ascending id order, the one order every transaction uses."""
-    rows = conn.execute(text(f"SELECT id, balance FROM accounts WHERE id IN (:a, :b) ORDER BY id {mode}"),
-                        {"a": first, "b": second})
+    rows = conn.execute(text(f"SELECT id, balance, iban, user_id FROM accounts WHERE id IN (:a, :b)"
+                             f" ORDER BY id {mode}"), {"a": first, "b": second})
     return {row.id: row for row in rows}
 
 
@@ -196,8 +198,10 @@ def confirm(conn, caller, transfer_id: int, code: str, rules: TransferRules,
     Commits whatever it decides. `caller` is the sender's `users.signed_in` row."""
     t = _load_locked(conn, caller, transfer_id)
     if t["status"] == "booked":
+        recipient = conn.execute(text("SELECT iban, user_id FROM accounts WHERE id = :id"),
+                                 {"id": t["recipient_account_id"]}).one()
         conn.rollback()
-        return _view(conn, t, rules), False
+        return _view(conn, _with_recipient(t, recipient), rules), False
     if t["status"] in _CLOSED_MESSAGES:
         conn.rollback()
         if t["status"] == "expired":
@@ -209,6 +213,11 @@ def confirm(conn, caller, transfer_id: int, code: str, rules: TransferRules,
     if now >= t["expires_at"]:
         _close(conn, t["id"], "expired")
         raise TanExpired(_CLOSED_MESSAGES["expired"][1])
+    # Both accounts locked before the mTAN is checked: the same statement reads the recipient's
+    # IBAN the mTAN is bound to, and booking needs the locks anyway (a wrong mTAN holds them only
+    # while its attempt is counted).
+    locked = _lock_accounts(conn, t["sender_account_id"], t["recipient_account_id"], "FOR UPDATE")
+    t = _with_recipient(t, locked[t["recipient_account_id"]])
     if not mtan.matches(rules.tan_secret, t["id"], t["amount"], t["recipient_iban"], code, t["tan_hash"]):
         attempts = t["tan_attempts"] + 1
         left = max(rules.tan_max_attempts - attempts, 0)
@@ -218,12 +227,12 @@ def confirm(conn, caller, transfer_id: int, code: str, rules: TransferRules,
             raise InvalidTan("Wrong mTAN. No attempts are left: the transfer is cancelled.", attemptsLeft=0)
         conn.commit()
         raise InvalidTan(f"Wrong mTAN. {left} attempt{'s' if left != 1 else ''} left.", attemptsLeft=left)
-    return _book(conn, t, caller, rules, now), True
+    return _book(conn, t, locked, caller, rules, now), True
 
 
-def _book(conn, t: dict, caller, rules: TransferRules, now: datetime) -> dict:
+def _book(conn, t: dict, locked: dict, caller, rules: TransferRules, now: datetime) -> dict:
+    """Book `t` between the two accounts `locked` (FOR UPDATE, by `_lock_accounts`)."""
     sender, recipient, amount = t["sender_account_id"], t["recipient_account_id"], t["amount"]
-    locked = _lock_accounts(conn, sender, recipient, "FOR UPDATE")
     if locked[sender].balance < amount:
         _close(conn, t["id"], "rejected", "insufficient_funds")
         raise InsufficientFunds()
@@ -231,16 +240,17 @@ def _book(conn, t: dict, caller, rules: TransferRules, now: datetime) -> dict:
     if spent + amount > caller.monthly_limit:
         _close(conn, t["id"], "rejected", "monthly_limit_exceeded")
         raise MonthlyLimitExceeded(remaining=money.fmt(max(caller.monthly_limit - spent, Decimal(0))))
-    conn.execute(text("UPDATE accounts SET balance = balance + CASE id WHEN :s THEN :debit ELSE :amount END"
-                      " WHERE id IN (:s, :r)"), {"s": sender, "r": recipient, "amount": amount, "debit": -amount})
+    # Both balances and the transfer's state in one statement (each matched row is updated once).
+    conn.execute(text("UPDATE accounts a JOIN transfers t ON t.id = :t"
+                      " SET a.balance = a.balance + CASE a.id WHEN :s THEN :debit ELSE :amount END,"
+                      " t.status = 'booked', t.booked_at = :now, t.tan_hash = NULL WHERE a.id IN (:s, :r)"),
+                 {"s": sender, "r": recipient, "t": t["id"], "amount": amount, "debit": -amount, "now": now})
     # Both balances are locked by this transaction, so the balances after are known here.
     conn.execute(
         text("INSERT INTO ledger_entries (account_id, transfer_id, amount, balance_after, created_at)"
              " VALUES (:s, :t, :debit, :s_after, :now), (:r, :t, :amount, :r_after, :now)"),
         {"s": sender, "r": recipient, "t": t["id"], "amount": amount, "debit": -amount, "now": now,
          "s_after": locked[sender].balance - amount, "r_after": locked[recipient].balance + amount})
-    conn.execute(text("UPDATE transfers SET status = 'booked', booked_at = :now, tan_hash = NULL WHERE id = :id"),
-                 {"now": now, "id": t["id"]})
     if t["recipient_user_id"] is not None:
         notifications.add(conn, t["recipient_user_id"], "transfer_received", {
             "amount": money.fmt(amount), "from": caller.holder_name, "fromIban": caller.iban,
