@@ -196,6 +196,38 @@ def test_a_node_woken_from_a_hang_stays_out_until_it_has_rejoined(stack):
     assert int(stack.pidfile(victim.name).read_text()) == pid, "Monit restarted the node instead of letting it rejoin"
 
 
+def connected(node) -> int:
+    """The node's probe on /connected: 503 once it has left its group for good (wsrep_connected OFF)."""
+    try:
+        return requests.get(f"http://127.0.0.1:{node.galera['check']}/connected", timeout=2).status_code
+    except requests.RequestException:
+        return 0
+
+
+def test_a_node_that_left_its_group_for_good_is_restarted_and_rejoins(stack, rows):
+    """A node can stay up and answer while it is out of the group for good (wsrep_connected OFF, as
+    after an IST that missed a write set). gmcast.isolate=2 ends its group communication the same way.
+    After 10 s of its probe's /connected answering 503 Monit kills it (a clean shutdown would wait
+    for the lost group) and starts it again, and it rejoins by IST."""
+    wait_healthy(stack)
+    victim = not_the_writer(stack)
+    log = stack.logfile(victim.name)
+    offset = log_size(log)
+    pid = int(stack.pidfile(victim.name).read_text())
+    root_sql(victim, "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=2'")
+    wait_until(f"{victim.name} to say it is out of its group", lambda: connected(victim) == 503, timeout=10)
+    assert root_sql(victim, "SELECT 1") == "1", "the node should still answer, alone"
+    rows(3, 20)  # the others go on; the victim has to catch up on these
+    wait_until(f"Monit to restart {victim.name}", lambda: int(stack.pidfile(victim.name).read_text()) != pid,
+               timeout=40)
+    wait_healthy(stack)
+    assert connected(victim) == 200
+    assert f"'{victim.name}' exec:" in (stack.run / "monit" / "monit.log").read_text()
+    since = log_since(log, offset)
+    assert IST in since and SST not in since, since[-3000:]
+    assert len(set(counts(stack).values())) == 1, counts(stack)
+
+
 def test_a_full_stop_and_start_bootstraps_the_node_that_stopped_last(stack, rows):
     wait_healthy(stack)
     rows(3, 20)
