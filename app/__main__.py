@@ -1,7 +1,6 @@
 """`python -m app` serves one app server; `python -m app migrate|create-user|audit` are its tools.
 
-The server is gevent's WSGIServer on a socket we create with TCP_NODELAY: without it every
-keep-alive request behind nginx stalls ~40 ms (Nagle's algorithm meets delayed ACKs).
+The server is gevent's WSGIServer on app/server.py's socket and handler.
 """
 
 from gevent import monkey
@@ -13,7 +12,6 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
-import socket  # noqa: E402
 import sys  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
@@ -22,17 +20,9 @@ from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from app import create_app, db  # noqa: E402
 from app import log as app_log  # noqa: E402
+from app.server import OneWriteHandler, listening_socket  # noqa: E402
 
 log = logging.getLogger("piggybank")
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it
-    sock.bind((host, port))
-    sock.listen(1024)
-    return sock
 
 
 def tidy_forever(app, interval: float = 60.0) -> None:
@@ -59,7 +49,7 @@ def serve() -> None:
     app_log.configure(instance)
     app = create_app()
     host, port = os.environ.get("PIGGY_BIND", "127.0.0.1"), int(os.environ.get("PIGGY_PORT", "8001"))
-    server = WSGIServer(listening_socket(host, port), app, log=None)
+    server = WSGIServer(listening_socket(host, port), app, log=None, handler_class=OneWriteHandler)
     gevent.spawn(sample_cpu_forever)
     gevent.spawn(hub.poll_forever, app)
     gevent.spawn(tidy_forever, app)

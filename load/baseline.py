@@ -1,5 +1,5 @@
 """The benchmark's two baselines, served exactly like an app server (gevent's WSGIServer on a socket
-with TCP_NODELAY, app/__main__.py's listening_socket) and put behind the same nginx config:
+with TCP_NODELAY and the one-write handler, app/server.py) and put behind the same nginx config:
 
     python -m load.baseline flask PORT   # a minimal Flask app answering a fixed JSON body: the framework's limit
     python -m load.baseline wsgi PORT    # a bare WSGI callable answering the same bytes: the server's limit
@@ -19,7 +19,7 @@ import sys  # noqa: E402
 import gevent  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
-from app.__main__ import listening_socket  # noqa: E402 - the app server's socket, TCP_NODELAY included
+from app.server import OneWriteHandler, listening_socket  # noqa: E402 - served like an app server
 
 # The shape of GET /api/user's answer, so both sides move the same number of bytes.
 FIXED = {"firstName": "Max", "lastName": "Mustermann", "email": "maxmustermann@gmail.com",
@@ -51,7 +51,8 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     application = minimal_flask() if argv[0] == "flask" else bare_wsgi
-    server = WSGIServer(listening_socket("127.0.0.1", int(argv[1])), application, log=None)
+    server = WSGIServer(listening_socket("127.0.0.1", int(argv[1])), application, log=None,
+                        handler_class=OneWriteHandler)
     gevent.signal_handler(signal.SIGTERM, server.stop)
     server.serve_forever()
     return 0
