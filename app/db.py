@@ -116,7 +116,8 @@ def engines_for(app) -> tuple[Engine, Engine]:
 def _unit_of_work(autocommit: bool):
     from app.metrics import DB_POOL_WAITING
 
-    engine = current_app.extensions[_AUTOCOMMIT_ENGINE_KEY if autocommit else _ENGINE_KEY]
+    transactions, autocommits = engines_for(current_app)
+    engine = autocommits if autocommit else transactions
     with DB_POOL_WAITING.track_inprogress():  # waiting for the pool (and, if need be, a new connection)
         conn = engine.connect()
     with conn:
@@ -164,11 +165,6 @@ def ping() -> float:
     started = time.perf_counter()
     run(lambda conn: conn.execute(text("SELECT 1")), budget=0, autocommit=True)
     return (time.perf_counter() - started) * 1000
-
-
-def pool_status() -> dict:
-    pools = [engine.pool for engine in engines_for(current_app)]
-    return {"size": sum(pool.size() for pool in pools), "in_use": sum(pool.checkedout() for pool in pools)}
 
 
 def init_app(app) -> None:

@@ -163,11 +163,11 @@ def draw(report: dict, path: Path) -> None:
                  f"{report['cores']} cores, {report['when'][:16].replace('T', ' ')} UTC — {verdict}",
                  fontsize=12, fontweight="bold", x=0.01, ha="left")
     columns = 2
-    rows = -(-len(key) // columns)
+    lines = -(-len(key) // columns)
     for column in range(columns):
-        fig.text(0.01 + column * 0.5, 0.965, "\n".join(key[column * rows:(column + 1) * rows]), va="top",
+        fig.text(0.01 + column * 0.5, 0.965, "\n".join(key[column * lines:(column + 1) * lines]), va="top",
                  ha="left", fontsize=9, color="#333333", linespacing=1.4)
-    fig.tight_layout(rect=(0, 0, 1, 0.965 - 0.016 * rows))
+    fig.tight_layout(rect=(0, 0, 1, 0.965 - 0.016 * lines))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

@@ -4,7 +4,7 @@
 
 GET /        200 when the node can take the bank's writes now, else 503; the body says why (JSON).
 GET /connected  503 when the node answers but has left its group for good (wsrep_connected OFF),
-             else 200: Monit restarts such a node (monit/services/mariadb.j2).
+             else 200: Monit kills such a node and starts it again (monit/services/mariadb.j2).
 GET /healthz 200 while this probe runs (Monit's check of the probe itself).
 
 A node can leave its group for good while its process lives on and answers: when two nodes join
