@@ -78,11 +78,14 @@ def login_required(view):
     return wrapper
 
 
-def run_signed_in(session: users.Session, use_case, spent_since: datetime | None = None, autocommit: bool = False):
+def run_signed_in(session: users.Session, use_case, spent_since: datetime | None = None,
+                  idempotency_key: str | None = None, autocommit: bool = False):
     """`use_case(conn, caller)` in one unit of work (db.run) whose first statement loads the
-    caller's row and checks the session (users.signed_in). `autocommit`: for a use case that reads
-    nothing more, or only what never changes (db.run)."""
-    return db.run(lambda conn: use_case(conn, users.signed_in(conn, session, spent_since)), autocommit=autocommit)
+    caller's row and checks the session (users.signed_in, which says what `spent_since` and
+    `idempotency_key` add to it). `autocommit`: for a use case that reads nothing more, or only
+    what never changes (db.run)."""
+    return db.run(lambda conn: use_case(conn, users.signed_in(conn, session, spent_since, idempotency_key)),
+                  autocommit=autocommit)
 
 
 @bp.post("", responses=responses(200, TokenOut, 401, 429))

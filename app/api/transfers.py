@@ -34,7 +34,8 @@ def create_transfer(session: users.Session, header: IdempotencyHeader, body: Tra
         amount=Decimal(body.amount), comment=body.comment, tags=tuple(body.tags))
     try:
         status, answer = run_signed_in(session, lambda conn, caller: transfers.create(
-            conn, caller, header.idempotency_key, new, rules(), mtan.DemoOutbox(), utcnow()))
+            conn, caller, header.idempotency_key, new, rules(), mtan.DemoOutbox(), utcnow()),
+            idempotency_key=header.idempotency_key)
     except BankError as error:
         metrics.TRANSFERS_REJECTED.labels(error.code).inc()
         raise

@@ -14,18 +14,26 @@ def fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def replay(conn, user_id: int, key: str, request_hash: str) -> tuple[int, dict] | None:
-    """The stored (status, body) for this key, None if unseen; raises if the payload differs."""
-    row = conn.execute(
-        text("SELECT request_hash, response_status, response_body FROM idempotency_keys"
-             " WHERE user_id = :u AND idem_key = :k"),
-        {"u": user_id, "k": key},
-    ).first()
-    if row is None:
+# A key's stored answer as one JSON document; `users.signed_in` reads it in the caller's query
+# (`idempotency_key=`), which saves a create its own round trip for the lookup.
+STORED = ("SELECT JSON_OBJECT('request_hash', request_hash, 'status', response_status, 'body', response_body)"
+          " FROM idempotency_keys WHERE user_id = {user} AND idem_key = :key")
+_STORED_SQL = text(STORED.format(user=":u"))
+
+
+def answer(stored: dict | None, request_hash: str) -> tuple[int, dict] | None:
+    """The (status, body) of a key's STORED document, None if unseen; raises if the payload differs."""
+    if stored is None:
         return None
-    if row.request_hash != request_hash:
+    if stored["request_hash"] != request_hash:
         raise IdempotencyMismatch("This Idempotency-Key was already used for a different request.")
-    return row.response_status, json.loads(row.response_body)
+    return stored["status"], stored["body"]  # a JSON column: MariaDB nests it as a document
+
+
+def replay(conn, user_id: int, key: str, request_hash: str) -> tuple[int, dict] | None:
+    """The stored (status, body) for this key, read now, None if unseen; raises if the payload differs."""
+    document = conn.execute(_STORED_SQL, {"u": user_id, "key": key}).scalar()
+    return answer(None if document is None else json.loads(document), request_hash)
 
 
 def remember(conn, user_id: int, key: str, request_hash: str, status: int, body: dict,

@@ -6,6 +6,7 @@ recipient's notification together. A retried create replays its idempotency key;
 confirm of a booked transfer answers the booked transfer again. Money is never booked twice.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -47,11 +48,35 @@ class NewTransfer:
             "amount": money.fmt(self.amount), "comment": self.comment, "tags": sorted(self.tags)})
 
 
-# The transfer's own columns; its tags as "id,id" (the tag list is cached, app.bank.accounts).
-_COLUMNS = (
-    "t.id, t.amount, t.comment, t.recipient_name, t.status, t.reject_reason, t.tan_hash, t.tan_attempts,"
-    " t.created_at, t.expires_at, t.booked_at, t.sender_account_id, t.recipient_account_id,"
-    " (SELECT GROUP_CONCAT(tag_id ORDER BY tag_id) FROM transfer_tags WHERE transfer_id = t.id) AS tag_ids")
+# The transfer's own columns, read as one JSON document (users._CALLER says why); its tags as
+# "id,id" (the tag list is cached, app.bank.accounts).
+_FIELDS = {name: f"t.{name}" for name in (
+    "id", "amount", "comment", "recipient_name", "status", "reject_reason", "tan_hash", "tan_attempts",
+    "created_at", "expires_at", "booked_at", "sender_account_id", "recipient_account_id")}
+_FIELDS["tag_ids"] = "(SELECT GROUP_CONCAT(tag_id ORDER BY tag_id) FROM transfer_tags WHERE transfer_id = t.id)"
+_MOMENTS = ("created_at", "expires_at", "booked_at")
+
+
+def _document(fields: dict[str, str]) -> str:
+    return "JSON_OBJECT(" + ", ".join(f"'{name}', {column}" for name, column in fields.items()) + ")"
+
+
+# DECIMAL comes as an exact JSON number, DATETIME as "YYYY-MM-DD HH:MM:SS.ffffff".
+def _parsed(document: str | None) -> dict | None:
+    if document is None:
+        return None
+    t = json.loads(document, parse_float=Decimal)
+    for name in _MOMENTS:
+        if t[name] is not None:
+            t[name] = datetime.fromisoformat(t[name])
+    return t
+
+
+_LOAD_SQL = text(f"SELECT {_document({**_FIELDS, 'recipient_iban': 'r.iban', 'recipient_user_id': 'r.user_id'})}"
+                 " FROM transfers t JOIN accounts r ON r.id = t.recipient_account_id"
+                 " WHERE t.id = :id AND t.sender_account_id = :acc")
+_LOAD_LOCKED_SQL = text(f"SELECT {_document(_FIELDS)} FROM transfers t WHERE t.id = :id AND t.sender_account_id = :acc"
+                        " FOR UPDATE")
 
 _CLOSED_MESSAGES = {
     "cancelled": ("transfer_cancelled", "This transfer was cancelled after too many wrong mTANs."),
@@ -59,28 +84,24 @@ _CLOSED_MESSAGES = {
 }
 
 
-def _load(conn, caller, transfer_id: int):
+def _load(conn, caller, transfer_id: int) -> dict:
     """One of the caller's transfers with its recipient's IBAN and user."""
-    row = conn.execute(text(f"SELECT {_COLUMNS}, r.iban AS recipient_iban, r.user_id AS recipient_user_id"
-                            " FROM transfers t JOIN accounts r ON r.id = t.recipient_account_id"
-                            " WHERE t.id = :id AND t.sender_account_id = :acc"),
-                       {"id": transfer_id, "acc": caller.account_id}).first()
-    if row is None:
+    t = _parsed(conn.execute(_LOAD_SQL, {"id": transfer_id, "acc": caller.account_id}).scalar())
+    if t is None:
         raise NotFound("No such transfer.")
-    return row
+    return t
 
 
 def _load_locked(conn, caller, transfer_id: int) -> dict:
-    """The transfer under an exclusive lock, as a dict. Its state comes from the locking read itself,
-    which returns the latest committed version: the transaction's snapshot may be older (its first
-    read, the session check, came before the lock), and a concurrent confirmation may have booked
-    it meanwhile. The lock is on the transfer row alone: FOR UPDATE on a join would also lock both
+    """The transfer under an exclusive lock. Its state comes from the locking read itself, which
+    returns the latest committed version: the transaction's snapshot may be older (its first read,
+    the session check, came before the lock), and a concurrent confirmation may have booked it
+    meanwhile. The lock is on the transfer row alone: FOR UPDATE on a join would also lock both
     accounts, in whatever order the optimizer reads them."""
-    row = conn.execute(text(f"SELECT {_COLUMNS} FROM transfers t WHERE t.id = :id AND t.sender_account_id = :acc"
-                            " FOR UPDATE"), {"id": transfer_id, "acc": caller.account_id}).first()
-    if row is None:
+    t = _parsed(conn.execute(_LOAD_LOCKED_SQL, {"id": transfer_id, "acc": caller.account_id}).scalar())
+    if t is None:
         raise NotFound("No such transfer.")
-    return row._asdict()
+    return t
 
 
 def _with_recipient(t: dict, recipient) -> dict:
@@ -119,7 +140,7 @@ def _view(conn, t: dict, rules: TransferRules) -> dict:
 
 
 def get(conn, caller, transfer_id: int, rules: TransferRules) -> dict:
-    return _view(conn, _load(conn, caller, transfer_id)._asdict(), rules)
+    return _view(conn, _load(conn, caller, transfer_id), rules)
 
 
 def _check(conn, caller, new: NewTransfer, rules: TransferRules):
@@ -147,9 +168,11 @@ def _check(conn, caller, new: NewTransfer, rules: TransferRules):
 def create(conn, caller, key: str, new: NewTransfer, rules: TransferRules,
            gateway: mtan.SmsGateway, now: datetime) -> tuple[int, dict]:
     """Create a pending transfer and send its mTAN; returns (status, body). Commits.
-    `caller` is the sender's `users.signed_in` row."""
+    `caller` is the sender's `users.signed_in` row, read with `idempotency_key=key`."""
+    if caller.idempotency_key != key:
+        raise ValueError("the caller was read without this Idempotency-Key (users.signed_in)")
     request_hash = new.fingerprint()
-    seen = idempotency.replay(conn, caller.id, key, request_hash)
+    seen = idempotency.answer(caller.stored_answer, request_hash)
     if seen:
         return seen
     recipient, tag_ids = _check(conn, caller, new, rules)

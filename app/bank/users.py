@@ -1,5 +1,6 @@
 """Customers: sign-in with per-account lock-out, profile, monthly limit, new customers."""
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -7,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from . import money
+from . import idempotency, money
 from .errors import AccountLocked, InvalidCredentials, InvalidRequest, NotFound, SessionEnded
 from .passwords import check_password, hash_password
 
@@ -110,6 +111,8 @@ class Caller:
     balance: Decimal | None
     revoked: int
     spent: Decimal | None = None
+    idempotency_key: str | None = None
+    stored_answer: dict | None = None  # the key's idempotency.STORED document, if it was used before
 
 
 _CALLER_COLUMNS = {
@@ -122,18 +125,30 @@ _CALLER_COLUMNS = {
 # column of a result (~10 µs each), which made this, the first query of every signed-in request,
 # twice as expensive with a column per field. MariaDB writes DECIMAL values as exact JSON numbers.
 _CALLER = "SELECT JSON_OBJECT({fields}) FROM users u LEFT JOIN accounts a ON a.user_id = u.id WHERE u.id = :id"
-_CALLER_SQL = text(_CALLER.format(fields=", ".join(f"'{k}', {v}" for k, v in _CALLER_COLUMNS.items())))
-_CALLER_WITH_SPENT_SQL = text(_CALLER.format(fields=", ".join(
-    f"'{k}', {v}" for k, v in {**_CALLER_COLUMNS, "spent": f"({_SPENT.format(account='a.id')})"}.items())))
+# What a use case can ask to be read in the same round trip: name -> (column, its parameter).
+_EXTRAS = {
+    "spent": f"({_SPENT.format(account='a.id')})",
+    "idempotency_key": ":key",
+    "stored_answer": f"({idempotency.STORED.format(user='u.id')})",
+}
 
 
-def signed_in(conn, session: Session, spent_since: datetime | None = None) -> Caller:
+@functools.cache
+def _caller_sql(extras: tuple[str, ...]):
+    columns = {**_CALLER_COLUMNS, **{name: _EXTRAS[name] for name in extras}}
+    return text(_CALLER.format(fields=", ".join(f"'{k}', {v}" for k, v in columns.items())))
+
+
+def signed_in(conn, session: Session, spent_since: datetime | None = None,
+              idempotency_key: str | None = None) -> Caller:
     """The caller's user and account, in the one query that also checks the session: raises
     SessionEnded when the user no longer exists or the token was logged out (a logout on one app
     server holds on the other at once). With `spent_since`, also `spent`: booked outgoing
-    transfers since then (what GET /api/user needs, in the same round trip)."""
-    document = conn.execute(_CALLER_WITH_SPENT_SQL if spent_since else _CALLER_SQL,
-                            {"id": session.user_id, "token": session.token_id, "since": spent_since}).scalar()
+    transfers since then (what GET /api/user needs, in the same round trip). With
+    `idempotency_key`, also that key's `stored_answer` (what a create looks up first)."""
+    extras = (("spent",) if spent_since else ()) + (("idempotency_key", "stored_answer") if idempotency_key else ())
+    document = conn.execute(_caller_sql(extras), {"id": session.user_id, "token": session.token_id,
+                                                  "since": spent_since, "key": idempotency_key}).scalar()
     caller = None if document is None else Caller(**json.loads(document, parse_float=Decimal))
     if caller is None or caller.revoked:
         raise SessionEnded("This token was signed out. Please sign in again.")
