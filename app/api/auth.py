@@ -8,7 +8,7 @@ row anyway.
 """
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache, wraps
 
 from flask import current_app, request
@@ -78,13 +78,13 @@ def login_required(view):
     return wrapper
 
 
-def run_signed_in(session: users.Session, use_case, spent_since: datetime | None = None,
+def run_signed_in(session: users.Session, use_case, spent_in: date | None = None,
                   idempotency_key: str | None = None, autocommit: bool = False):
     """`use_case(conn, caller)` in one unit of work (db.run) whose first statement loads the
-    caller's row and checks the session (users.signed_in, which says what `spent_since` and
+    caller's row and checks the session (users.signed_in, which says what `spent_in` and
     `idempotency_key` add to it). `autocommit`: for a use case that reads nothing more, or only
     what never changes (db.run)."""
-    return db.run(lambda conn: use_case(conn, users.signed_in(conn, session, spent_since, idempotency_key)),
+    return db.run(lambda conn: use_case(conn, users.signed_in(conn, session, spent_in, idempotency_key)),
                   autocommit=autocommit)
 
 

@@ -18,7 +18,7 @@ bp = APIBlueprint("user", __name__, url_prefix="/api/user", abp_tags=[Tag(name="
 def get_user(session: users.Session):
     """The caller's name, account, balance, monthly limit and what remains of it this month."""
     return run_signed_in(session, lambda _conn, caller: users.profile(caller),
-                         spent_since=users.month_start(utcnow()), autocommit=True)
+                         spent_in=users.month_of(utcnow()), autocommit=True)
 
 
 @bp.put("/limit", responses=responses(200, UserOut, 401))

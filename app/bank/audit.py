@@ -4,6 +4,7 @@
 2. Customer balances plus everything paid out to external accounts is what was opened with.
 3. Every booked, non-historical transfer has exactly one debit and one credit of its amount.
 4. No customer balance is negative.
+5. What each account keeps as spent this month is what its booked transfers this month add up to.
 """
 
 from sqlalchemy import text
@@ -36,6 +37,13 @@ def violations(conn) -> list[str]:
             "SELECT t.id FROM transfers t JOIN ledger_entries l ON l.transfer_id = t.id"
             " WHERE t.status <> 'booked' GROUP BY t.id")):
         found.append(f"transfer {r.id} is not booked but has ledger rows")
+    for r in conn.execute(text(
+            "SELECT a.iban, IF(a.spent_month = m.first, a.spent_in_month, 0) AS kept,"
+            " COALESCE(SUM(t.amount), 0) AS booked"
+            " FROM accounts a JOIN (SELECT DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-01') AS first) m"
+            " LEFT JOIN transfers t ON t.sender_account_id = a.id AND t.status = 'booked' AND t.booked_at >= m.first"
+            " GROUP BY a.id HAVING kept <> booked")):
+        found.append(f"account {r.iban}: spent this month {r.kept}, but its booked transfers this month are {r.booked}")
     for r in conn.execute(text("SELECT iban, balance FROM accounts WHERE user_id IS NOT NULL AND balance < 0")):
         found.append(f"account {r.iban} is overdrawn: {r.balance}")
     return found

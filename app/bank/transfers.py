@@ -110,7 +110,8 @@ def _with_recipient(t: dict, recipient) -> dict:
 
 def _lock_accounts(conn, first: int, second: int, mode: str) -> dict:
     """Lock two accounts in ascending id order, the one order every transaction uses."""
-    rows = conn.execute(text(f"SELECT id, balance, iban, user_id FROM accounts WHERE id IN (:a, :b)"
+    rows = conn.execute(text(f"SELECT id, balance, iban, user_id, spent_month, spent_in_month FROM accounts"
+                             f" WHERE id IN (:a, :b)"
                              f" ORDER BY id {mode}"), {"a": first, "b": second})
     return {row.id: row for row in rows}
 
@@ -259,15 +260,28 @@ def _book(conn, t: dict, locked: dict, caller, rules: TransferRules, now: dateti
     if locked[sender].balance < amount:
         _close(conn, t["id"], "rejected", "insufficient_funds")
         raise InsufficientFunds()
-    spent = users.spent_this_month(conn, sender, now)
+    # This month's spending, from the sender's row as the lock read it (every booking of the
+    # account writes it under the same lock).
+    month = users.month_of(now)
+    if locked[sender].spent_month is not None and locked[sender].spent_month > month:
+        # Two requests raced across the end of a month and the later one booked first: this one is
+        # booked at the start of that month, so the account's months only move forward.
+        month = locked[sender].spent_month
+        now = datetime.combine(month, datetime.min.time())
+    spent = locked[sender].spent_in_month if locked[sender].spent_month == month else Decimal(0)
     if spent + amount > caller.monthly_limit:
         _close(conn, t["id"], "rejected", "monthly_limit_exceeded")
         raise MonthlyLimitExceeded(remaining=money.fmt(max(caller.monthly_limit - spent, Decimal(0))))
-    # Both balances and the transfer's state in one statement (each matched row is updated once).
+    # Both balances, the sender's spending and the transfer's state in one statement (each matched
+    # row is updated once; the new spending is computed here, as the order in which a multi-table
+    # UPDATE assigns is not defined).
     conn.execute(text("UPDATE accounts a JOIN transfers t ON t.id = :t"
                       " SET a.balance = a.balance + CASE a.id WHEN :s THEN :debit ELSE :amount END,"
+                      " a.spent_in_month = CASE a.id WHEN :s THEN :spent ELSE a.spent_in_month END,"
+                      " a.spent_month = CASE a.id WHEN :s THEN :month ELSE a.spent_month END,"
                       " t.status = 'booked', t.booked_at = :now, t.tan_hash = NULL WHERE a.id IN (:s, :r)"),
-                 {"s": sender, "r": recipient, "t": t["id"], "amount": amount, "debit": -amount, "now": now})
+                 {"s": sender, "r": recipient, "t": t["id"], "amount": amount, "debit": -amount, "now": now,
+                  "spent": spent + amount, "month": month})
     # Both balances are locked by this transaction, so the balances after are known here.
     conn.execute(
         text("INSERT INTO ledger_entries (account_id, transfer_id, amount, balance_after, created_at)"

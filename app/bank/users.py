@@ -3,7 +3,7 @@
 import functools
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -79,19 +79,9 @@ def authenticate(run, email: str, password: str, policy: LoginPolicy, now) -> in
     raise InvalidCredentials("E-mail or password is wrong.")
 
 
-def month_start(now: datetime) -> datetime:
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-_SPENT = ("SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE sender_account_id = {account}"
-          " AND status = 'booked' AND booked_at >= :since")
-
-
-def spent_this_month(conn, account_id: int, now: datetime) -> Decimal:
-    """Booked outgoing transfers this month. A locking read: it sees every booking committed before
-    it, also those after the transaction's first read (the caller must hold the account's lock)."""
-    return conn.execute(text(_SPENT.format(account=":a") + " LOCK IN SHARE MODE"),
-                        {"a": account_id, "since": month_start(now)}).scalar_one()
+def month_of(now: datetime) -> date:
+    """The month `now` falls in, as its first day (what accounts.spent_month holds)."""
+    return now.date().replace(day=1)
 
 
 @dataclass(frozen=True)
@@ -127,7 +117,8 @@ _CALLER_COLUMNS = {
 _CALLER = "SELECT JSON_OBJECT({fields}) FROM users u LEFT JOIN accounts a ON a.user_id = u.id WHERE u.id = :id"
 # What a use case can ask to be read in the same round trip: name -> (column, its parameter).
 _EXTRAS = {
-    "spent": f"({_SPENT.format(account='a.id')})",
+    # What the account's bookings added this month (a booking in an earlier month counts as none).
+    "spent": "IF(a.spent_month = :month, a.spent_in_month, 0)",
     "idempotency_key": ":key",
     "stored_answer": f"({idempotency.STORED.format(user='u.id')})",
 }
@@ -139,16 +130,16 @@ def _caller_sql(extras: tuple[str, ...]):
     return text(_CALLER.format(fields=", ".join(f"'{k}', {v}" for k, v in columns.items())))
 
 
-def signed_in(conn, session: Session, spent_since: datetime | None = None,
+def signed_in(conn, session: Session, spent_in: date | None = None,
               idempotency_key: str | None = None) -> Caller:
     """The caller's user and account, in the one query that also checks the session: raises
     SessionEnded when the user no longer exists or the token was logged out (a logout on one app
-    server holds on the other at once). With `spent_since`, also `spent`: booked outgoing
-    transfers since then (what GET /api/user needs, in the same round trip). With
+    server holds on the other at once). With `spent_in` (a month_of), also `spent`: what the
+    caller's booked transfers took that month (what GET /api/user needs). With
     `idempotency_key`, also that key's `stored_answer` (what a create looks up first)."""
-    extras = (("spent",) if spent_since else ()) + (("idempotency_key", "stored_answer") if idempotency_key else ())
+    extras = (("spent",) if spent_in else ()) + (("idempotency_key", "stored_answer") if idempotency_key else ())
     document = conn.execute(_caller_sql(extras), {"id": session.user_id, "token": session.token_id,
-                                                  "since": spent_since, "key": idempotency_key}).scalar()
+                                                  "month": spent_in, "key": idempotency_key}).scalar()
     caller = None if document is None else Caller(**json.loads(document, parse_float=Decimal))
     if caller is None or caller.revoked:
         raise SessionEnded("This token was signed out. Please sign in again.")
@@ -165,7 +156,7 @@ def revoke(conn, session: Session) -> None:
 
 
 def profile(caller: Caller) -> dict:
-    """GET /api/user's answer from a `signed_in` row fetched with `spent_since=month_start(now)`."""
+    """GET /api/user's answer from a `signed_in` row fetched with `spent_in=month_of(now)`."""
     return {
         "firstName": caller.first_name, "lastName": caller.last_name, "email": caller.email,
         "iban": caller.iban, "bic": caller.bic, "balance": money.fmt(caller.balance),
@@ -178,7 +169,7 @@ def set_monthly_limit(conn, session: Session, limit: Decimal, now: datetime) -> 
         raise InvalidRequest("invalid_limit", "The monthly limit can't be negative.")
     conn.execute(text("UPDATE users SET monthly_limit = :l WHERE id = :id"), {"l": limit, "id": session.user_id})
     conn.commit()
-    return profile(signed_in(conn, session, spent_since=month_start(now)))
+    return profile(signed_in(conn, session, spent_in=month_of(now)))
 
 
 def create_customer(conn, first_name: str, last_name: str, email: str, password: str, *,
