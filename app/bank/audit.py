@@ -40,8 +40,9 @@ def violations(conn) -> list[str]:
     for r in conn.execute(text(
             "SELECT a.iban, IF(a.spent_month = m.first, a.spent_in_month, 0) AS kept,"
             " COALESCE(SUM(t.amount), 0) AS booked"
-            " FROM accounts a JOIN (SELECT DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-01') AS first) m"
-            " LEFT JOIN transfers t ON t.sender_account_id = a.id AND t.status = 'booked' AND t.booked_at >= m.first"
+            " FROM accounts a JOIN (SELECT CAST(DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-01') AS DATE) AS first) m"
+            " LEFT JOIN transfers t ON t.sender_account_id = a.id AND t.status = 'booked'"
+            " AND t.booked_at >= m.first AND t.booked_at < m.first + INTERVAL 1 MONTH"
             " GROUP BY a.id HAVING kept <> booked")):
         found.append(f"account {r.iban}: spent this month {r.kept}, but its booked transfers this month are {r.booked}")
     for r in conn.execute(text("SELECT iban, balance FROM accounts WHERE user_id IS NOT NULL AND balance < 0")):

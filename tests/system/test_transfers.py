@@ -226,3 +226,42 @@ def test_other_users_transfers_are_not_found(api):
     assert stolen.status_code == 404
     assert f"#{transfer_id} " not in str(api.get("/api/demo/sms", gabi_token).json())
     assert api.get("/api/transfers/999999999", max_token).status_code == 404
+
+
+def test_what_was_spent_in_an_earlier_month_does_not_count(api, new_customer, db_engine, ledger_audit):
+    customer = new_customer(balance="500.00", limit="50.00")
+    with db_engine.begin() as conn:  # 45.00 spent, as the account keeps it, but last month
+        conn.execute(text("UPDATE accounts SET spent_month = DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL 1 MONTH,"
+                          " '%Y-%m-01'), spent_in_month = 45.00 WHERE id = :id"), {"id": customer["accountId"]})
+    token = api.login(customer["email"], customer["password"])
+    assert api.get("/api/user", token).json()["remaining"] == "50.00"
+    api.send_money(token, SEED_IBANS["gabi"], "50.00")  # the whole limit: this month starts at 0
+    assert api.get("/api/user", token).json()["remaining"] == "0.00"
+    assert ledger_audit() == []
+
+
+def test_a_booking_that_loses_a_race_across_the_month_end_joins_the_new_month(api, new_customer, db_engine,
+                                                                              app_config, ledger_audit):
+    from datetime import UTC, datetime, timedelta
+
+    from app.bank import transfers, users
+
+    customer = new_customer(balance="500.00", limit="100.00")
+    token = api.login(customer["email"], customer["password"])
+    first, second = (api.create_transfer(token, SEED_IBANS["gabi"], amount).json()["id"]
+                     for amount in ("10.00", "20.00"))
+    codes = {t: api.tan_for(token, t) for t in (first, second)}
+    now = datetime.now(UTC).replace(tzinfo=None)
+    month = users.month_of(now)
+    rules = transfers.TransferRules(tan_secret=app_config["TAN_SECRET"])
+    session = users.Session(customer["userId"], uuid.uuid4().hex)
+    with db_engine.connect() as conn:
+        transfers.confirm(conn, users.signed_in(conn, session), first, codes[first], rules, now)
+    # The second request's clock read the last second of the previous month, but it got the lock after
+    # the first one booked in this month: it is booked at the start of this month, and counts in it.
+    late = datetime.combine(month, datetime.min.time()) - timedelta(seconds=1)
+    with db_engine.connect() as conn:
+        booked, _ = transfers.confirm(conn, users.signed_in(conn, session), second, codes[second], rules, late)
+    assert booked["status"] == "booked" and booked["bookedAt"] == f"{month.isoformat()}T00:00:00Z"
+    assert api.get("/api/user", token).json()["remaining"] == "70.00"
+    assert ledger_audit() == []
