@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter  # noqa: E402
 
 from stack.settings import ROOT  # noqa: E402
 
@@ -86,6 +87,11 @@ def draw_bench(report: dict, path: Path) -> None:
     right.text(50, min(y) - 0.55, " p99 target 50 ms", color="#d64545", fontsize=8, va="center")
     right.set_yticks(y, [""] * len(names))
     right.set_xscale("log")
+    # Round numbers as the major ticks and no labels on the minor ones (matplotlib's own labels of
+    # the minor ticks, "2x10^0 3x10^0 ...", ran into each other).
+    right.xaxis.set_major_locator(FixedLocator([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]))
+    right.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    right.xaxis.set_minor_formatter(NullFormatter())
     right.set_xlabel("latency, ms (log scale)")
     right.set_title("Latency", loc="left", fontweight="bold")
     right.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, borderaxespad=0.2)
