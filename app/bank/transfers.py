@@ -6,14 +6,13 @@ recipient's notification together. A retried create replays its idempotency key;
 confirm of a booked transfer answers the booked transfer again. Money is never booked twice.
 """
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import text
 
-from . import accounts, idempotency, money, mtan, notifications, users
+from . import accounts, documents, idempotency, money, mtan, notifications, users
 from .accounts import iso
 from .errors import (
     InsufficientFunds,
@@ -48,7 +47,7 @@ class NewTransfer:
             "amount": money.fmt(self.amount), "comment": self.comment, "tags": sorted(self.tags)})
 
 
-# The transfer's own columns, read as one JSON document (users._CALLER says why); its tags as
+# The transfer's own columns, read as one JSON document (app.bank.documents says why); its tags as
 # "id,id" (the tag list is cached, app.bank.accounts).
 _FIELDS = {name: f"t.{name}" for name in (
     "id", "amount", "comment", "recipient_name", "status", "reject_reason", "tan_hash", "tan_attempts",
@@ -57,26 +56,22 @@ _FIELDS["tag_ids"] = "(SELECT GROUP_CONCAT(tag_id ORDER BY tag_id) FROM transfer
 _MOMENTS = ("created_at", "expires_at", "booked_at")
 
 
-def _document(fields: dict[str, str]) -> str:
-    return "JSON_OBJECT(" + ", ".join(f"'{name}', {column}" for name, column in fields.items()) + ")"
-
-
-# DECIMAL comes as an exact JSON number, DATETIME as "YYYY-MM-DD HH:MM:SS.ffffff".
 def _parsed(document: str | None) -> dict | None:
     if document is None:
         return None
-    t = json.loads(document, parse_float=Decimal)
+    t = documents.parsed(document)
     for name in _MOMENTS:
         if t[name] is not None:
             t[name] = datetime.fromisoformat(t[name])
     return t
 
 
-_LOAD_SQL = text(f"SELECT {_document({**_FIELDS, 'recipient_iban': 'r.iban', 'recipient_user_id': 'r.user_id'})}"
+_WITH_RECIPIENT = {**_FIELDS, "recipient_iban": "r.iban", "recipient_user_id": "r.user_id"}
+_LOAD_SQL = text(f"SELECT {documents.json_object(_WITH_RECIPIENT)}"
                  " FROM transfers t JOIN accounts r ON r.id = t.recipient_account_id"
                  " WHERE t.id = :id AND t.sender_account_id = :acc")
-_LOAD_LOCKED_SQL = text(f"SELECT {_document(_FIELDS)} FROM transfers t WHERE t.id = :id AND t.sender_account_id = :acc"
-                        " FOR UPDATE")
+_LOAD_LOCKED_SQL = text(f"SELECT {documents.json_object(_FIELDS)}"
+                        " FROM transfers t WHERE t.id = :id AND t.sender_account_id = :acc FOR UPDATE")
 
 _CLOSED_MESSAGES = {
     "cancelled": ("transfer_cancelled", "This transfer was cancelled after too many wrong mTANs."),
