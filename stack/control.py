@@ -109,6 +109,20 @@ def _start_monit(stack: Stack) -> None:
     stack.pidfile("supervisor").write_text(str(supervisor.pid))
 
 
+def _start_cluster(stack: Stack, bootstrap: str | None) -> None:
+    """Every Galera node Synced in one primary component. A cold start whose primary component was
+    lost while the others joined is made once more (galera.wait_until_synced says why)."""
+    def act(*args: str) -> None:
+        monit_action(stack, *args)
+
+    try:
+        galera.wait_until_synced(stack, act, wait_for, bootstrap)
+    except galera.PrimaryLost as lost:
+        name, why = galera.start_again(stack, act, database.initialise_datadir)
+        print(f"  {'galera':<18} {lost}: starting it again, bootstrap from {name}: {why}", flush=True)
+        galera.wait_until_synced(stack, act, wait_for, name)
+
+
 def up(stack: Stack) -> None:
     started = time.monotonic()
     print(f"PiggyBank: starting the stack in {stack.run}", flush=True)
@@ -137,7 +151,7 @@ def up(stack: Stack) -> None:
     ports = stack.ports
     wait_for("monit", f"http://127.0.0.1:{ports['monit']}", lambda: monit_running(stack), 15)
     if stack.clustered:
-        galera.wait_until_synced(stack, lambda *args: monit_action(stack, *args), wait_for, bootstrap)
+        _start_cluster(stack, bootstrap)
         wait_for("writer", f"127.0.0.1:{ports['db']}  (HAProxy, to one node)",
                  lambda: "UP" in galera.writer_candidates(stack).values(), 30)
     else:

@@ -12,8 +12,13 @@ the chosen node's bootstrap request and asks Monit to start it (mariadb/galera-s
 request once); then the others, which join by IST, or by SST if their data directory is empty.
 """
 
+import contextlib
+import os
 import re
+import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,19 +200,81 @@ def by_name(stack: Stack, name: str) -> DbNode:
     return next(node for node in stack.db_nodes if node.name == name)
 
 
+class PrimaryLost(Exception):
+    """The node `make up` bootstrapped has been out of any primary component for LOST_AFTER seconds
+    while the others joined, and no node is Primary: the cluster will not form by itself."""
+
+
+# A short partition heals by itself within ~1 s (measured: a 6 s SIGSTOP of the donor of the first
+# SST); the stuck case below never does. Well before Monit kills a node whose group connection closed.
+LOST_AFTER = 5.0
+
+
 def wait_until_synced(stack: Stack, monit: Callable[..., object], wait_for: Callable[..., float],
                       bootstrap: str | None) -> None:
     """Ask Monit to start (or keep) every node, and wait until each is Synced in one primary
     component: the `bootstrap` node first, then the others (IST, or SST for an empty node; two
-    empty ones take turns, as a donor serves one at a time). `wait_for` prints the progress line."""
+    empty ones take turns, as a donor serves one at a time). `wait_for` prints the progress line.
+    Raises PrimaryLost when the bootstrap node loses its primary component meanwhile.
+
+    Measured: the donor of the first SST, starved (SIGSTOP 12 s; a loaded 2-core machine in CI did the
+    same), is left out by the joiners; its SST breaks, the joiner aborts ("restart required") and
+    returns under a new identity, so the old primary component can never be re-formed, and the donor,
+    given one by pc.bootstrap=YES, stays DONOR/DESYNCED for good. Only a new start helps (start_again)."""
     nodes = stack.db_nodes
     for node in nodes:
         monit("start", node.name)
     first = [node for node in nodes if node.name == bootstrap]
+    lost_since: list[float] = []
+
+    def joined(node: DbNode) -> bool:
+        if synced(node):
+            return True
+        if first and not_primary(stack, first[0]):
+            lost_since[:] = lost_since or [time.monotonic()]
+            if time.monotonic() - lost_since[0] > LOST_AFTER:
+                print("PRIMARY LOST", flush=True)
+                raise PrimaryLost(f"{first[0].name}, bootstrapped, left its primary component while {node.name}"
+                                  " joined, and no node is Primary")
+        else:
+            lost_since.clear()
+        return False
+
     for node in first + [node for node in nodes if node not in first]:
         how = ("new primary component" if node in first else "running" if synced(node)
                else "joining by IST" if has_data(node) else "joining by SST: a full copy")
-        wait_for(node.name, f"127.0.0.1:{node.port}  ({how})", lambda n=node: synced(n), 180)
+        wait_for(node.name, f"127.0.0.1:{node.port}  ({how})", lambda n=node: joined(n), 180)
+
+
+def not_primary(stack: Stack, bootstrap: DbNode) -> bool:
+    """The bootstrap node answers outside any primary component, and so does every other node that
+    answers (a hung or restarting node does not answer: no verdict then)."""
+    seen = {node.name: status(node, timeout=1.0) for node in stack.db_nodes}
+    return seen[bootstrap.name] is not None and all(
+        state.get("wsrep_cluster_status") != "Primary" for state in seen.values() if state)
+
+
+def start_again(stack: Stack, monit: Callable[..., object], initialise: Callable[[DbNode], bool]) -> tuple[str, str]:
+    """After PrimaryLost, during `make up` (nothing has written yet): kill every node, drop the data
+    of those that never completed a join (an aborted SST leaves no history, only debris), and choose
+    the node to bootstrap again as at any cold start (prepare_cold_start)."""
+    for node in stack.db_nodes:
+        monit("unmonitor", node.name)
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(stack.pidfile(node.name).read_text().strip()), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while any(process_alive(stack, node) for node in stack.db_nodes):
+        if time.monotonic() > deadline:
+            raise SystemExit("the database nodes did not exit after SIGKILL")
+        time.sleep(0.1)
+    for node in stack.db_nodes:
+        state = saved_state(node)
+        if not has_data(node) or not (state and state.uuid.strip("0-")):
+            shutil.rmtree(node.data, ignore_errors=True)
+    decided = prepare_cold_start(stack, initialise)
+    if decided is None:
+        raise SystemExit("a database node is still running after SIGKILL")
+    return decided
 
 
 def stop_order(stack: Stack) -> list[str]:
