@@ -175,7 +175,7 @@ def bench_markdown(report: dict, image: str) -> str:
         f"transfers/s**, {summary['stack transfer flow']['transfers_per_s'] / 95.9:.1f}x the 95.9 of 2026-11-28 "
         f"(issue 12's baseline); ledger after the run: "
         f"{'right' if report.get('ledger', {}).get('ok') else 'see the targets below'}.",
-        f"- Cost of observability (prometheus-flask-exporter on vs off): **{report['metrics_cost_cpu'] * 100:.1f} %** "
+        f"- Cost of observability (request metrics on vs off): **{report['metrics_cost_cpu'] * 100:.1f} %** "
         "of throughput, from the app servers' CPU time per request (they are CPU-bound, so throughput goes with "
         f"1/CPU per request); wrk's throughput ratio in the same run says {report['metrics_cost'] * 100:.1f} %, "
         "within the noise of this shared machine.",

@@ -5,6 +5,7 @@ requests over both, so only the sum is known)."""
 import uuid
 
 import pytest
+import requests
 
 from tests.observability import traffic
 from tests.observability.live import scrape, value
@@ -94,3 +95,20 @@ def test_gauges_report_the_pool_the_uptime_and_the_build(stack):
         assert value(samples, "piggybank_health_status") == 2
         for result in ("ok", "wrong", "locked"):  # known label values exist from the start
             assert ("piggybank_logins_total", (("result", result),)) in samples
+
+
+def test_polled_paths_are_left_out_and_an_unknown_path_counts_once(stack, api):
+    """Only the customers' requests count: the health polls and the scrapes do not, or every SLI
+    would be diluted by them; a path that no rule matches counts under url_rule "None"."""
+    server = stack.app_servers[0]
+    base = f"http://127.0.0.1:{server.port}"
+    before = scrape(server.port)
+    for path in ("/api/healthcheck", "/api/liveness", "/metrics"):
+        assert requests.get(base + path, timeout=5).status_code == 200
+    assert requests.get(base + "/api/no-such-thing", timeout=5).status_code == 404
+    after = scrape(server.port)
+    moved = {key: after[key] - before.get(key, 0.0) for key in after
+             if key[0] == "flask_http_request_total" and after[key] != before.get(key, 0.0)}
+    assert moved == {("flask_http_request_total", (("method", "GET"), ("status", "404"))): 1}, moved
+    assert value(after, f"{REQ}_count", method="GET", status="404", url_rule="None") - value(
+        before, f"{REQ}_count", method="GET", status="404", url_rule="None") == 1
