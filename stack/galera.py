@@ -226,18 +226,22 @@ def wait_until_synced(stack: Stack, monit: Callable[..., object], wait_for: Call
         monit("start", node.name)
     first = [node for node in nodes if node.name == bootstrap]
     lost_since: list[float] = []
+    asked_at = [0.0]  # the nodes are asked once a second, not on every poll: a joining node needs the CPU
 
     def joined(node: DbNode) -> bool:
         if synced(node):
             return True
-        if first and not_primary(stack, first[0]):
-            lost_since[:] = lost_since or [time.monotonic()]
-            if time.monotonic() - lost_since[0] > LOST_AFTER:
-                print("PRIMARY LOST", flush=True)
-                raise PrimaryLost(f"{first[0].name}, bootstrapped, left its primary component while {node.name}"
-                                  " joined, and no node is Primary")
-        else:
+        if not first or time.monotonic() - asked_at[0] < 1.0:
+            return False
+        asked_at[0] = time.monotonic()
+        if not not_primary(stack, first[0]):
             lost_since.clear()
+        elif not lost_since:
+            lost_since.append(time.monotonic())
+        elif time.monotonic() - lost_since[0] > LOST_AFTER:
+            print("PRIMARY LOST", flush=True)
+            raise PrimaryLost(f"{first[0].name}, bootstrapped, left its primary component while {node.name}"
+                              " joined, and no node is Primary")
         return False
 
     for node in first + [node for node in nodes if node not in first]:
