@@ -225,20 +225,22 @@ def wait_until_synced(stack: Stack, monit: Callable[..., object], wait_for: Call
     for node in nodes:
         monit("start", node.name)
     first = [node for node in nodes if node.name == bootstrap]
-    lost_since: list[float] = []
-    asked_at = [0.0]  # the nodes are asked once a second, not on every poll: a joining node needs the CPU
+    lost_since: float | None = None  # when the bootstrap node was first seen out of its primary component
+    asked_at = 0.0  # the nodes are asked once a second, not on every poll: a joining node needs the CPU
 
     def joined(node: DbNode) -> bool:
+        nonlocal lost_since, asked_at
         if synced(node):
             return True
-        if not first or time.monotonic() - asked_at[0] < 1.0:
+        now = time.monotonic()
+        if not first or now - asked_at < 1.0:
             return False
-        asked_at[0] = time.monotonic()
+        asked_at = now
         if not not_primary(stack, first[0]):
-            lost_since.clear()
-        elif not lost_since:
-            lost_since.append(time.monotonic())
-        elif time.monotonic() - lost_since[0] > LOST_AFTER:
+            lost_since = None
+        elif lost_since is None:
+            lost_since = now
+        elif now - lost_since > LOST_AFTER:
             print("PRIMARY LOST", flush=True)
             raise PrimaryLost(f"{first[0].name}, bootstrapped, left its primary component while {node.name}"
                               " joined, and no node is Primary")
