@@ -23,6 +23,8 @@ REQUEST_DURATION = Histogram("flask_http_request_duration_seconds", "Flask HTTP 
                              ["method", "url_rule", "status"], buckets=BUCKETS)
 REQUEST_TOTAL = Counter("flask_http_request_total", "Total number of HTTP requests", ["method", "status"])
 UNTRACKED = frozenset({"/metrics", "/api/ws", "/api/healthcheck", "/api/liveness"})  # polled, or held open
+# nginx passes any method token through: others count as "other", so a client cannot add series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STARTED_AT = "piggybank.started"  # the request's start, in its WSGI environ
 
 APP_INFO = Gauge("piggybank_app_info", "Which app server and version this is", ["instance", "version"])
@@ -80,7 +82,8 @@ def _observe_requests(app) -> None:
         current = request._get_current_object()  # one proxy lookup, not one per attribute
         if current.path in UNTRACKED:
             return response
-        key = (current.method, str(current.url_rule), response.status_code)
+        method = current.method if current.method in METHODS else "other"
+        key = (method, str(current.url_rule), response.status_code)
         series = children.get(key)
         if series is None:
             series = children[key] = (REQUEST_DURATION.labels(*key), REQUEST_TOTAL.labels(key[0], key[2]))

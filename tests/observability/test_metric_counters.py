@@ -112,3 +112,14 @@ def test_polled_paths_are_left_out_and_an_unknown_path_counts_once(stack, api):
     assert moved == {("flask_http_request_total", (("method", "GET"), ("status", "404"))): 1}, moved
     assert value(after, f"{REQ}_count", method="GET", status="404", url_rule="None") - value(
         before, f"{REQ}_count", method="GET", status="404", url_rule="None") == 1
+
+
+def test_an_unknown_method_counts_as_other(stack):
+    """Labels stay bounded: a made-up method adds no series of its own."""
+    server = stack.app_servers[0]
+    before = scrape(server.port)
+    assert requests.request("FROBNICATE", f"http://127.0.0.1:{server.port}/api/user", timeout=5).status_code == 405
+    after = scrape(server.port)
+    assert value(after, "flask_http_request_total", method="other", status="405") - value(
+        before, "flask_http_request_total", method="other", status="405") == 1
+    assert not any(dict(labels).get("method") == "FROBNICATE" for _name, labels in after)
