@@ -8,7 +8,7 @@ work, the check of its token included.
 `run` classifies what goes wrong:
 
 * The database went away, or the outcome of a commit is unknown (MySQL errors 2013, 2006, 2003,
-  1047, 1180, 1927, 1053, or a connection SQLAlchemy found dead): the connection is discarded and
+  1047, 1180, 1927, 1053, or a connection the dialect finds dead): the connection is discarded and
   the whole use case runs again on a fresh one, with backoff, until the retry budget
   (PIGGY_DB_RETRY_BUDGET_SECONDS) is spent; then the error goes up and the client gets a 503. So
   an outage shorter than the budget is only latency. Running a use case again is safe because
@@ -29,21 +29,30 @@ autocommit from the start, as switching a connection to autocommit and back cost
 
 This replaces the pool's pre-ping (a round trip on every checkout): a connection that died while
 it sat in the pool (the database restarted) fails on its first statement, and the first retry
-after a lost connection does not wait; SQLAlchemy then also discards every other connection
-pooled before the failure, so one request pays for the restart, not one per connection.
+after a lost connection does not wait; every other connection made before the failure is then
+replaced as it is checked out, so one request pays for the restart, not one per connection.
+
+The connection a use case gets is this module's `Connection`: SQLAlchemy's pool and statement
+compiler, PyMySQL's cursor, and the part of SQLAlchemy's Connection interface the bank's modules
+use (`execute(text(...), params)`, `commit`, `rollback`), so those modules run unchanged on the
+SQLAlchemy connections of the tests and the load tools.
 """
 
+import functools
 import random
 import time
+from collections import namedtuple
 from contextlib import contextmanager
 
+import pymysql
 from flask import current_app
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, MultipleResultsFound, NoResultFound
+from sqlalchemy.sql.elements import TextClause
 
-_ENGINE_KEY = "piggybank_engine"
-_AUTOCOMMIT_ENGINE_KEY = "piggybank_autocommit_engine"
+_DATABASE_KEY = "piggybank_database"
 ROLLED_BACK = {1213, 1205}  # deadlock victim, lock wait timeout: the database undid the transaction
 # The database is gone or unreachable, or a commit's outcome is unknown: lost connection (2013),
 # gone away (2006), can't connect (2003), node not ready (1047, Galera), error during commit (1180),
@@ -94,7 +103,8 @@ def make_engine(config, pre_ping: bool = False, autocommit: bool = False) -> Eng
     )
 
     @event.listens_for(engine, "connect")
-    def _utc_session(dbapi_connection, _record):
+    def _utc_session(dbapi_connection, record):
+        record.info["connected_at"] = time.monotonic()
         with dbapi_connection.cursor() as cursor:
             # A lock wait ends as error 1205 (rolled back, run again) before the read timeout would
             # cut the connection with the outcome unknown.
@@ -103,25 +113,182 @@ def make_engine(config, pre_ping: bool = False, autocommit: bool = False) -> Eng
     return engine
 
 
+# Statements are compiled by SQLAlchemy once per text: `:name` becomes PyMySQL's placeholder and a
+# literal `%` is escaped. Texts differ only by the code's own fragments, never by values.
+_DIALECT = MySQLDialect_pymysql()
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(sql: str) -> tuple[str, tuple[str, ...]]:
+    compiled = text(sql).compile(dialect=_DIALECT)
+    return compiled.string, tuple(compiled.positiontup or ())
+
+
+@functools.lru_cache(maxsize=1024)
+def _row_type(names: tuple[str, ...]):
+    return namedtuple("Row", names, rename=True)
+
+
+class Result:
+    """A statement's answer, with the part of SQLAlchemy's Result the bank's modules use (rows by
+    attribute and by position; scalar, scalar_one, one, first, all; rowcount), so they run on this
+    connection and on SQLAlchemy's (the tests' and the load tools' engines)."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list, rowcount: int):
+        self._rows, self.rowcount = rows, rowcount
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def all(self) -> list:
+        return list(self._rows)
+
+    def first(self):
+        return self._rows[0] if self._rows else None
+
+    def one(self):
+        if not self._rows:
+            raise NoResultFound("No row was found")
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("More than one row was found")
+        return self._rows[0]
+
+    def scalar(self):
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self):
+        return self.one()[0]
+
+
+class Connection:
+    """A unit of work's connection: the pool's PyMySQL connection, its statements sent straight to
+    PyMySQL's cursor. Written by hand because SQLAlchemy's Connection.execute spends ~130 µs of CPU
+    per statement around PyMySQL's ~140 (execution context, result metadata, events; measured
+    in-process, docs/benchmarks.md "Fifth pass"): a tenth of `GET /api/user`, a quarter of a
+    transfer. SQLAlchemy still pools the connections and compiles the statements, and what goes
+    wrong is raised as SQLAlchemy's errors (DBAPIError and its kinds, `connection_invalidated` when
+    the connection is lost), as `run` and the error handlers expect.
+
+    A transaction begins with the first statement (the connection is not in autocommit); COMMIT
+    and ROLLBACK are sent only when one is open, and closing the connection rolls an open one back."""
+
+    __slots__ = ("_database", "_fairy", "_dbapi", "_autocommit", "_in_transaction", "_busy")
+
+    def __init__(self, database: "Database", fairy, autocommit: bool):
+        self._database, self._fairy, self._autocommit = database, fairy, autocommit
+        self._dbapi = fairy.dbapi_connection
+        self._in_transaction = False
+        self._busy = False  # a call to the driver is under way; if it never returned, the connection is spoilt
+
+    def execute(self, statement: TextClause | str, params: dict | None = None) -> Result:
+        sql, names = _compiled(statement.text if isinstance(statement, TextClause) else statement)
+        args = tuple(params[name] for name in names) if names else ()
+        self._busy = True
+        try:
+            with self._dbapi.cursor() as cursor:
+                cursor.execute(sql, args)
+                fetched, description, rowcount = cursor.fetchall(), cursor.description, cursor.rowcount
+        except pymysql.err.Error as error:
+            raise self._failed(error, sql, args) from error
+        self._busy = False
+        if not self._autocommit:
+            self._in_transaction = True
+        if description is None:
+            return Result([], rowcount)
+        row = _row_type(tuple(column[0] for column in description))
+        return Result([row._make(values) for values in fetched], rowcount)
+
+    def commit(self) -> None:
+        if self._in_transaction:
+            self._end(self._dbapi.commit)
+
+    def rollback(self) -> None:
+        if self._in_transaction:
+            self._end(self._dbapi.rollback)
+
+    def close(self) -> None:
+        """Back to the pool: an open transaction rolled back, a spoilt connection discarded."""
+        try:
+            if self._busy:
+                self._fairy.invalidate()
+            else:
+                self.rollback()
+        finally:
+            self._fairy.close()
+
+    def _end(self, call) -> None:
+        self._busy = True
+        try:
+            call()
+        except pymysql.err.Error as error:
+            raise self._failed(error, None, None) from error
+        self._busy = False
+        self._in_transaction = False
+
+    def _failed(self, error: pymysql.err.Error, sql: str | None, args) -> DBAPIError:
+        self._busy = False
+        lost = self._database.dialect.is_disconnect(error, self._dbapi, None)
+        if lost:  # this connection is gone, and so, most likely, is every other made before now
+            self._in_transaction = False  # nothing to roll back: the database did, as the connection went
+            self._fairy.invalidate(error)
+            self._database.lost_at = time.monotonic()
+        return DBAPIError.instance(sql, args, error, pymysql.err.Error, connection_invalidated=lost,
+                                   dialect=self._database.dialect)
+
+
+class Database:
+    """The app's two pools, units of work and reads in autocommit, and the moment a connection
+    was last found lost: a connection made before it is replaced as it is checked out, so after a
+    database restart one request pays for it, not one per pooled connection."""
+
+    def __init__(self, config):
+        self.transactions = make_engine(config)
+        self.autocommits = make_engine(config, autocommit=True)
+        self.dialect = self.transactions.dialect
+        self.lost_at = 0.0
+        for engine in (self.transactions, self.autocommits):
+            event.listen(engine.pool, "checkout", self._refuse_if_older_than_the_loss)
+
+    def _refuse_if_older_than_the_loss(self, _dbapi_connection, record, _proxy) -> None:
+        if record.info["connected_at"] < self.lost_at:
+            raise DisconnectionError("made before the database was found gone")  # the pool reconnects it
+
+    def connect(self, autocommit: bool) -> Connection:
+        engine = self.autocommits if autocommit else self.transactions
+        try:
+            fairy = engine.raw_connection()
+        except pymysql.err.Error as error:  # the database can't be reached
+            raise DBAPIError.instance(None, None, error, pymysql.err.Error, dialect=self.dialect,
+                                      connection_invalidated=self.dialect.is_disconnect(error, None, None)) from error
+        return Connection(self, fairy, autocommit)
+
+
+def _database(app) -> Database:
+    return app.extensions[_DATABASE_KEY]
+
+
 def get_engine() -> Engine:
-    return current_app.extensions[_ENGINE_KEY]
+    return _database(current_app).transactions
 
 
 def engines_for(app) -> tuple[Engine, Engine]:
     """The app's two pools: units of work, and reads in autocommit."""
-    return app.extensions[_ENGINE_KEY], app.extensions[_AUTOCOMMIT_ENGINE_KEY]
+    database = _database(app)
+    return database.transactions, database.autocommits
 
 
 @contextmanager
 def _unit_of_work(autocommit: bool):
     from app.metrics import DB_POOL_WAITING
 
-    transactions, autocommits = engines_for(current_app)
-    engine = autocommits if autocommit else transactions
     with DB_POOL_WAITING.track_inprogress():  # waiting for the pool (and, if need be, a new connection)
-        conn = engine.connect()
-    with conn:
+        conn = _database(current_app).connect(autocommit)
+    try:
         yield conn
+    finally:
+        conn.close()
 
 
 def _backoff(attempt: int) -> float:
@@ -168,5 +335,4 @@ def ping() -> float:
 
 
 def init_app(app) -> None:
-    app.extensions[_ENGINE_KEY] = make_engine(app.config)
-    app.extensions[_AUTOCOMMIT_ENGINE_KEY] = make_engine(app.config, autocommit=True)
+    app.extensions[_DATABASE_KEY] = Database(app.config)

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 
 from . import money
 from .errors import InvalidRequest
@@ -47,9 +47,8 @@ def tags_by_transfer(conn, transfer_ids: list[int]) -> dict[int, list[dict]]:
         return {}
     rows = conn.execute(
         text("SELECT tt.transfer_id, t.title, t.color, t.icon FROM transfer_tags tt"
-             " JOIN tags t ON t.id = tt.tag_id WHERE tt.transfer_id IN :ids ORDER BY t.id")
-        .bindparams(bindparam("ids", expanding=True)),
-        {"ids": transfer_ids},
+             " JOIN tags t ON t.id = tt.tag_id WHERE tt.transfer_id IN :ids ORDER BY t.id"),
+        {"ids": tuple(transfer_ids)},  # PyMySQL writes a tuple as a list of values: (1, 2, 3)
     )
     tags: dict[int, list[dict]] = {}
     for r in rows:

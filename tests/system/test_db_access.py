@@ -122,6 +122,31 @@ def test_a_connection_the_database_dropped_is_replaced_and_the_request_succeeds(
     assert seen[-1] not in pooled, "and then a new one"
 
 
+def test_once_a_connection_is_found_lost_the_others_made_before_are_replaced_before_use(stack, own_app, new_customer):
+    """After a database restart every pooled connection is dead; only the first request meets one."""
+    from app import db
+
+    customer = new_customer()
+    client = own_app.test_client()
+    auth = signed_in(client, customer)
+    database = own_app.extensions["piggybank_database"]
+    with own_app.app_context():  # four connections in each pool, each used once
+        held = [database.connect(autocommit) for autocommit in (False, True) for _ in range(4)]
+        for conn in held:
+            conn.execute(text("SELECT 1"))
+        pooled = {conn._dbapi.thread_id() for conn in held}  # noqa: SLF001 - MariaDB's ids of the app's connections
+        for conn in held:
+            conn.close()
+    for thread_id in pooled:  # the database drops them while they wait in the pool
+        root_sql(stack, f"KILL CONNECTION {thread_id}")
+    seen = checked_out_thread_ids(own_app)
+    for _ in range(8):
+        assert client.get("/api/user", headers=auth).status_code == 200
+    met_dead = [thread_id for thread_id in seen if thread_id in pooled]
+    assert met_dead == [seen[0]], f"only the first request should meet a dropped connection: {seen} of {pooled}"
+    assert all(engine.pool.checkedout() == 0 for engine in db.engines_for(own_app))
+
+
 class LostCommitAnswer:
     """Fault injection at the driver: the next COMMIT is really applied by MariaDB, then the
     connection is closed and the client sees 2013, as when the server or the network dies between
@@ -185,13 +210,9 @@ def test_a_transfer_whose_commit_answer_was_lost_is_created_once(own_app, new_cu
 
 
 def test_a_commit_cut_off_before_it_reached_the_database_is_run_again(stack, own_app, new_customer, db_engine,
-                                                                      ledger_audit):
+                                                                      ledger_audit, monkeypatch):
     """The other half of an unknown outcome: the connection dies (KILL CONNECTION) just before the
     COMMIT, so the database rolls the booking back; the re-run books it."""
-    from sqlalchemy import event
-
-    from app import db
-
     customer = new_customer(balance="100.00")
     client = own_app.test_client()
     auth = signed_in(client, customer)
@@ -200,18 +221,17 @@ def test_a_commit_cut_off_before_it_reached_the_database_is_run_again(stack, own
     transfer_id = created.json["id"]
     tan = client.get("/api/demo/sms", headers=auth).json["messages"][0]["body"].split("mTAN ")[1][:6]
     killed = []
+    real_commit = pymysql.connections.Connection.commit
 
-    def kill_before_commit(conn):
+    def kill_before_commit(connection):
         if not killed:
-            killed.append(conn.connection.dbapi_connection.thread_id())
+            killed.append(connection.thread_id())
             root_sql(stack, f"KILL CONNECTION {killed[0]}")
+        real_commit(connection)
 
-    engine, _autocommit = db.engines_for(own_app)
-    event.listen(engine, "commit", kill_before_commit)
-    try:
-        confirmed = client.post(f"/api/transfers/{transfer_id}/confirm", headers=auth, json={"tan": tan})
-    finally:
-        event.remove(engine, "commit", kill_before_commit)
+    monkeypatch.setattr(pymysql.connections.Connection, "commit", kill_before_commit)
+    confirmed = client.post(f"/api/transfers/{transfer_id}/confirm", headers=auth, json={"tan": tan})
+    monkeypatch.undo()
     assert killed, "the fault was not injected"
     assert confirmed.status_code == 200 and confirmed.json["status"] == "booked", confirmed.json
     with db_engine.connect() as conn:
