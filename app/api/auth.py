@@ -79,12 +79,12 @@ def login_required(view):
 
 
 def run_signed_in(session: users.Session, use_case, spent_in: date | None = None,
-                  idempotency_key: str | None = None, autocommit: bool = False):
+                  idempotency_key: str | None = None, outbox: bool = False, autocommit: bool = False):
     """`use_case(conn, caller)` in one unit of work (db.run) whose first statement loads the
-    caller's row and checks the session (users.signed_in, which says what `spent_in` and
-    `idempotency_key` add to it). `autocommit`: for a use case that reads nothing more, or only
-    what never changes (db.run)."""
-    return db.run(lambda conn: use_case(conn, users.signed_in(conn, session, spent_in, idempotency_key)),
+    caller's row and checks the session (users.signed_in, which says what `spent_in`,
+    `idempotency_key` and `outbox` add to it). `autocommit`: for a use case that reads nothing
+    more, or only what never changes (db.run)."""
+    return db.run(lambda conn: use_case(conn, users.signed_in(conn, session, spent_in, idempotency_key, outbox)),
                   autocommit=autocommit)
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from . import documents, idempotency, money
+from . import documents, idempotency, money, mtan
 from .errors import AccountLocked, InvalidCredentials, InvalidRequest, NotFound, SessionEnded
 from .passwords import check_password, hash_password
 
@@ -102,6 +102,7 @@ class Caller:
     spent: Decimal | None = None
     idempotency_key: str | None = None
     stored_answer: dict | None = None  # the key's idempotency.STORED document, if it was used before
+    outbox: list[dict] | None = None  # the demo phone's newest messages (mtan.OUTBOX), None if none
 
 
 _CALLER_COLUMNS = {
@@ -118,6 +119,8 @@ _EXTRAS = {
     "spent": "IF(a.spent_month = :month, a.spent_in_month, 0)",
     "idempotency_key": ":key",
     "stored_answer": f"({idempotency.STORED.format(user='u.id')})",
+    # A derived table can't refer to the outer row (MariaDB has no LATERAL): the user by parameter.
+    "outbox": f"({mtan.OUTBOX.format(user=':id')})",
 }
 
 
@@ -128,13 +131,15 @@ def _caller_sql(extras: tuple[str, ...]):
 
 
 def signed_in(conn, session: Session, spent_in: date | None = None,
-              idempotency_key: str | None = None) -> Caller:
+              idempotency_key: str | None = None, outbox: bool = False) -> Caller:
     """The caller's user and account, in the one query that also checks the session: raises
     SessionEnded when the user no longer exists or the token was logged out (a logout on one app
     server holds on the other at once). With `spent_in` (a month_of), also `spent`: what the
     caller's booked transfers took that month (what GET /api/user needs). With
-    `idempotency_key`, also that key's `stored_answer` (what a create looks up first)."""
-    extras = (("spent",) if spent_in else ()) + (("idempotency_key", "stored_answer") if idempotency_key else ())
+    `idempotency_key`, also that key's `stored_answer` (what a create looks up first). With
+    `outbox`, also the demo phone's newest messages."""
+    extras = ((("spent",) if spent_in else ()) + (("idempotency_key", "stored_answer") if idempotency_key else ())
+              + (("outbox",) if outbox else ()))
     document = conn.execute(_caller_sql(extras), {"id": session.user_id, "token": session.token_id,
                                                   "month": spent_in, "key": idempotency_key}).scalar()
     caller = None if document is None else Caller(**documents.parsed(document))
