@@ -185,7 +185,8 @@ class Connection:
     def execute(self, statement: TextClause | str, params: dict | None = None) -> Result:
         sql, names = _compiled(statement.text if isinstance(statement, TextClause) else statement)
         args = tuple(params[name] for name in names) if names else ()
-        self._busy = True
+        # Even a statement that fails begins a transaction (a duplicate key's INSERT holds a lock).
+        self._busy, self._in_transaction = True, not self._autocommit
         try:
             with self._dbapi.cursor() as cursor:
                 cursor.execute(sql, args)
@@ -193,8 +194,6 @@ class Connection:
         except pymysql.err.Error as error:
             raise self._failed(error, sql, args) from error
         self._busy = False
-        if not self._autocommit:
-            self._in_transaction = True
         if description is None:
             return Result([], rowcount)
         row = _row_type(tuple(column[0] for column in description))

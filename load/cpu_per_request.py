@@ -64,8 +64,8 @@ def main() -> None:
             for _ in range(count):
                 step()
             per_call[name].append((time.process_time() - started) / count * 1e6)
-        print(f"  round {round_ + 1}: " + ", ".join(f"{name} {values[-1]:,.0f} us" for name, values in per_call.items()),
-              flush=True)
+        latest = ", ".join(f"{name} {values[-1]:,.0f} us" for name, values in per_call.items())
+        print(f"  round {round_ + 1}: {latest}", flush=True)
     print(f"app CPU (median of {args.rounds} rounds, min-max): " + "; ".join(
         f"{name} {statistics.median(v):,.0f} us ({min(v):,.0f}-{max(v):,.0f})" for name, v in per_call.items()))
 

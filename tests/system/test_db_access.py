@@ -147,6 +147,30 @@ def test_once_a_connection_is_found_lost_the_others_made_before_are_replaced_bef
     assert all(engine.pool.checkedout() == 0 for engine in db.engines_for(own_app))
 
 
+def test_a_unit_of_work_whose_first_statement_failed_leaves_no_lock_behind(app_config, db_engine):
+    """A statement that fails still begins a transaction, and a duplicate key's INSERT keeps a lock
+    on the key: the connection must go back to the pool with that transaction rolled back."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app import create_app, db
+
+    app = create_app({**app_config, "METRICS_ENABLED": False})
+    duplicate = text("INSERT INTO tags (id, title, color, icon) SELECT id, title, color, icon FROM tags WHERE id = :id")
+    try:
+        with db_engine.connect() as conn:
+            tag_id = conn.execute(text("SELECT MIN(id) FROM tags")).scalar_one()
+        with app.app_context(), pytest.raises(IntegrityError):
+            db.run(lambda conn: conn.execute(duplicate, {"id": tag_id}))
+        with db_engine.connect() as conn:  # the app's connection now idles in its pool
+            conn.execute(text("SET SESSION innodb_lock_wait_timeout = 1"))
+            locked = conn.execute(text("SELECT id FROM tags WHERE id = :id FOR UPDATE"), {"id": tag_id}).scalar()
+            assert locked == tag_id
+            conn.rollback()
+    finally:
+        for engine in db.engines_for(app):
+            engine.dispose()
+
+
 class LostCommitAnswer:
     """Fault injection at the driver: the next COMMIT is really applied by MariaDB, then the
     connection is closed and the client sees 2013, as when the server or the network dies between
