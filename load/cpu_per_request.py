@@ -12,13 +12,11 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402  (after gevent's patching, as in the app servers)
-import os  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.config import Config  # noqa: E402
 from load import customers  # noqa: E402
 from stack.settings import Stack  # noqa: E402
 
@@ -33,9 +31,7 @@ def main() -> None:
     parser.add_argument("--transfers", type=int, default=200, help="transfers per round")
     args = parser.parse_args()
     stack = Stack.from_env()
-    os.environ.setdefault("PIGGY_SECRETS_FILE", str(stack.secrets_file))
-    os.environ.setdefault("PIGGY_DB_PORT", str(stack.ports["db"]))
-    client = create_app(Config.from_env()).test_client()
+    client = create_app(customers.app_config(stack)).test_client()
     made = customers.ensure(stack, RECIPIENT)
     sender, recipient = made[SENDER - 1], made[RECIPIENT - 1]
     signed_in = client.post("/auth", json={"username": sender.email, "password": sender.password})

@@ -8,6 +8,7 @@ stack's JWT secret, so nothing needs to be stored and `ensure()` is safe to run 
 
 import hashlib
 import hmac
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -45,6 +46,16 @@ def engine(stack: Stack, pool_size: int = 2) -> Engine:
               "DB_PASSWORD": secrets["PIGGY_DB_PASSWORD"], "DB_POOL_SIZE": pool_size, "DB_CONNECT_TIMEOUT": 3.0,
               "DB_POOL_TIMEOUT": 10.0}
     return make_engine(config, pre_ping=True)
+
+
+def app_config(stack: Stack) -> dict:
+    """The settings of an app run in this process on the stack's database (the in-process tools:
+    load/metrics_cost.py, load/cpu_per_request.py)."""
+    from app.config import Config
+
+    os.environ.setdefault("PIGGY_SECRETS_FILE", str(stack.secrets_file))
+    os.environ.setdefault("PIGGY_DB_PORT", str(stack.ports["db"]))
+    return Config.from_env()
 
 
 def _password(secret: str, email: str) -> str:

@@ -12,12 +12,11 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402  (after gevent's patching, as in the app servers)
-import os  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.config import Config  # noqa: E402
+from load import customers  # noqa: E402
 from stack.settings import Stack  # noqa: E402
 
 
@@ -26,10 +25,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="requests per round and app")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    stack = Stack.from_env()
-    os.environ.setdefault("PIGGY_SECRETS_FILE", str(stack.secrets_file))
-    os.environ.setdefault("PIGGY_DB_PORT", str(stack.ports["db"]))
-    config = Config.from_env()
+    config = customers.app_config(Stack.from_env())
     clients = {on: create_app({**config, "METRICS_ENABLED": on}).test_client() for on in (True, False)}
     signed_in = clients[False].post("/auth", json={"username": "maxmustermann@gmail.com", "password": "maxmustermann"})
     headers = {"Authorization": f"JWT {signed_in.get_json()['access_token']}"}

@@ -241,7 +241,6 @@ def wait_until_synced(stack: Stack, monit: Callable[..., object], wait_for: Call
         elif lost_since is None:
             lost_since = now
         elif now - lost_since > LOST_AFTER:
-            print("PRIMARY LOST", flush=True)
             raise PrimaryLost(f"{first[0].name}, bootstrapped, left its primary component while {node.name}"
                               " joined, and no node is Primary")
         return False
