@@ -7,15 +7,24 @@ from app.db import Result, _compiled, _row_type
 
 
 def test_named_parameters_become_placeholders_in_the_order_they_appear():
-    sql, names = _compiled("SELECT * FROM t WHERE a = :a AND (b < :c OR (b = :c AND id < :id))")
-    assert sql == "SELECT * FROM t WHERE a = %s AND (b < %s OR (b = %s AND id < %s))"
-    assert names == ("a", "c", "c", "id")
+    compiled = _compiled("SELECT * FROM t WHERE a = :a AND (b < :c OR (b = :c AND id < :id))")
+    assert compiled.sql == "SELECT * FROM t WHERE a = %s AND (b < %s OR (b = %s AND id < %s))"
+    assert compiled.names == ("a", "c", "c", "id")
+    assert compiled.prepare == "SELECT * FROM t WHERE a = ? AND (b < ? OR (b = ? AND id < ?))"
+    assert compiled.execute == f"EXECUTE {compiled.id} USING %s, %s, %s, %s"
+
+
+def test_each_text_is_its_own_prepared_statement_and_one_without_values_executes_without_using():
+    first, second = _compiled("SELECT 1 FROM t"), _compiled("SELECT 2 FROM t")
+    assert first.id != second.id and _compiled("SELECT 1 FROM t").id == first.id
+    assert first.execute == f"EXECUTE {first.id}"
 
 
 def test_a_literal_percent_sign_is_kept_through_pymysqls_formatting():
-    sql, names = _compiled("SELECT DATE_FORMAT(booked_at, '%Y-%m') FROM t WHERE x = :x")
-    assert names == ("x",)
-    assert sql % ("1",) == "SELECT DATE_FORMAT(booked_at, '%Y-%m') FROM t WHERE x = 1"
+    compiled = _compiled("SELECT DATE_FORMAT(booked_at, '%Y-%m') FROM t WHERE x = :x")
+    assert compiled.names == ("x",)
+    assert compiled.sql % ("1",) == "SELECT DATE_FORMAT(booked_at, '%Y-%m') FROM t WHERE x = 1"
+    assert compiled.prepare == "SELECT DATE_FORMAT(booked_at, '%Y-%m') FROM t WHERE x = ?"  # PREPARE's text is literal
 
 
 def test_rows_are_read_by_name_and_by_position():
