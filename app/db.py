@@ -194,7 +194,9 @@ class Connection:
     the connection is lost), as `run` and the error handlers expect.
 
     A transaction begins with the first statement (the connection is not in autocommit); COMMIT
-    and ROLLBACK are sent only when one is open, and closing the connection rolls an open one back."""
+    and ROLLBACK are sent only when one is open, and closing the connection rolls an open one back.
+    Each text is prepared on the server once per connection and executed after (`_sendable`); the
+    pool clears a connection's `info`, and with it what was prepared, when it replaces the connection."""
 
     __slots__ = ("_database", "_fairy", "_dbapi", "_autocommit", "_in_transaction", "_busy")
 
