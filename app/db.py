@@ -229,18 +229,17 @@ class Connection:
         caller's query, measured; docs/benchmarks.md "Sixth pass"). As text where a value is a
         list (`IN :ids`, which EXECUTE can't take) or the server refuses to prepare it."""
         prepared = self._fairy.info.setdefault("prepared", {})
-        ready = prepared.get(compiled.id)
-        if ready is None:
+        if compiled.id not in prepared:
             if any(isinstance(value, (tuple, list)) for value in args):
                 return compiled.sql, args
             try:
                 cursor.execute(f"PREPARE {compiled.id} FROM %s", (compiled.prepare,))
-                ready = prepared[compiled.id] = True
+                prepared[compiled.id] = True
             except pymysql.err.Error as error:
                 if error.args[0] not in _NOT_PREPARED:
                     raise
-                ready = prepared[compiled.id] = False
-        return (compiled.execute, args) if ready else (compiled.sql, args)
+                prepared[compiled.id] = False
+        return (compiled.execute, args) if prepared[compiled.id] else (compiled.sql, args)
 
     def commit(self) -> None:
         if self._in_transaction:

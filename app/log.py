@@ -30,7 +30,7 @@ class AccessLog:
     (the same keys, in the same order, on the same stream). Written by hand: through `logging` a
     line cost ~80 µs of CPU under gevent (a LogRecord, the filter, the handler's lock taken twice,
     python-json-logger's merge of the record's fields; measured, docs/benchmarks.md "Sixth pass"),
-    most of what an app server spends on a `GET /api/user` beyond its query; this costs ~10."""
+    most of what an app server spends on a `GET /api/user` beyond its query; this costs ~19."""
 
     def __init__(self):
         self.stream, self.instance = None, None  # set by configure(); without it, no lines (as logging)

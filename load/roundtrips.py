@@ -19,9 +19,10 @@ COUNTERS = ("Questions", "Com_admin_commands", "Com_select", "Com_insert", "Com_
             "Com_rollback", "Connections")
 
 
-def counters(stack: Stack) -> dict[str, int]:
+def counters(stack: Stack, names: tuple[str, ...] = COUNTERS) -> dict[str, int]:
+    """MariaDB's global status counters `names`, now."""
     out = root_sql(stack, "SHOW GLOBAL STATUS WHERE Variable_name IN ("
-                   + ", ".join(f"'{name}'" for name in COUNTERS) + ")")
+                   + ", ".join(f"'{name}'" for name in names) + ")")
     return {name: int(value) for name, value in (line.split("\t") for line in out.strip().splitlines())}
 
 

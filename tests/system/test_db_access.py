@@ -171,21 +171,15 @@ def test_a_unit_of_work_whose_first_statement_failed_leaves_no_lock_behind(app_c
             engine.dispose()
 
 
-def status(stack, *names: str) -> dict[str, int]:
-    listed = ", ".join(f"'{name}'" for name in names)
-    out = root_sql(stack, f"SHOW GLOBAL STATUS WHERE Variable_name IN ({listed})")
-    return {name: int(value) for name, value in (line.split("\t") for line in out.strip().splitlines())}
-
-
 def test_a_statement_is_prepared_once_per_connection_and_then_executed(stack, own_app):
     from app import db
 
     statement = text(f"SELECT :a + 1 AS answer /* {uuid.uuid4().hex} */")  # a text no connection has prepared
     with own_app.app_context():
-        before = status(stack, "Com_prepare_sql", "Com_execute_sql")
+        before = roundtrips.counters(stack, ("Com_prepare_sql", "Com_execute_sql"))
         answers = [db.run(lambda conn, i=i: conn.execute(statement, {"a": i}).scalar_one(), autocommit=True)
                    for i in range(20)]
-        after = status(stack, "Com_prepare_sql", "Com_execute_sql")
+        after = roundtrips.counters(stack, ("Com_prepare_sql", "Com_execute_sql"))
     assert answers == list(range(1, 21))
     # one connection in turn (the requests come one after another): one PREPARE, twenty EXECUTEs;
     # the allowance is for the stack's own app servers, whose pollers run meanwhile
