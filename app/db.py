@@ -43,7 +43,6 @@ import itertools
 import random
 import time
 from collections import namedtuple
-from contextlib import contextmanager
 from typing import NamedTuple
 
 import pymysql
@@ -289,6 +288,11 @@ class Database:
         self.autocommits = make_engine(config, autocommit=True)
         self.dialect = self.transactions.dialect
         self.lost_at = 0.0
+        self.retry_budget = config["DB_RETRY_BUDGET_SECONDS"]
+        # Units of work waiting for a connection (a new one included), read by the metrics when
+        # Prometheus scrapes: a plain count, not a Gauge's inc and dec around every checkout (each
+        # takes the Gauge's lock).
+        self.waiting = 0
         for engine in (self.transactions, self.autocommits):
             event.listen(engine.pool, "checkout", self._refuse_if_older_than_the_loss)
 
@@ -297,39 +301,30 @@ class Database:
             raise DisconnectionError("made before the database was found gone")  # the pool reconnects it
 
     def connect(self, autocommit: bool) -> Connection:
-        engine = self.autocommits if autocommit else self.transactions
+        pool = (self.autocommits if autocommit else self.transactions).pool
+        self.waiting += 1
         try:
-            fairy = engine.raw_connection()
+            fairy = pool.connect()
         except pymysql.err.Error as error:  # the database can't be reached
             raise DBAPIError.instance(None, None, error, pymysql.err.Error, dialect=self.dialect,
                                       connection_invalidated=self.dialect.is_disconnect(error, None, None)) from error
+        finally:
+            self.waiting -= 1
         return Connection(self, fairy, autocommit)
 
 
-def _database(app) -> Database:
+def database_of(app) -> Database:
     return app.extensions[_DATABASE_KEY]
 
 
 def get_engine() -> Engine:
-    return _database(current_app).transactions
+    return database_of(current_app).transactions
 
 
 def engines_for(app) -> tuple[Engine, Engine]:
     """The app's two pools: units of work, and reads in autocommit."""
-    database = _database(app)
+    database = database_of(app)
     return database.transactions, database.autocommits
-
-
-@contextmanager
-def _unit_of_work(autocommit: bool):
-    from app.metrics import DB_POOL_WAITING
-
-    with DB_POOL_WAITING.track_inprogress():  # waiting for the pool (and, if need be, a new connection)
-        conn = _database(current_app).connect(autocommit)
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def _backoff(attempt: int) -> float:
@@ -343,15 +338,17 @@ def run(use_case, budget: float | None = None, autocommit: bool = False):
     `budget`: seconds to keep retrying while the database is unavailable (default: the
     DB_RETRY_BUDGET_SECONDS setting); 0 still replaces a connection found dead once.
     `autocommit`: a read whose statements need no common snapshot, without a transaction (above)."""
-    if budget is None:
-        budget = current_app.config["DB_RETRY_BUDGET_SECONDS"]
-    deadline = time.monotonic() + budget
+    database = database_of(current_app)
+    deadline = time.monotonic() + (database.retry_budget if budget is None else budget)
     attempt = 0
     while True:
         attempt += 1
         try:
-            with _unit_of_work(autocommit) as conn:
+            conn = database.connect(autocommit)
+            try:
                 return use_case(conn)
+            finally:
+                conn.close()
         except DBAPIError as error:
             code = error_code(error)
             if code in ROLLED_BACK and (attempt < ROLLED_BACK_ATTEMPTS or time.monotonic() < deadline):

@@ -64,10 +64,12 @@ def init_app(app) -> None:
         for value in values:
             counter.labels(value)
     UPTIME.set_function(lambda: time.time() - _STARTED)
-    # The pool is read when Prometheus scrapes; "waiting" is counted in db.run's unit of work.
+    # The pools and the count of units of work waiting for them are read when Prometheus scrapes.
     pools = [engine.pool for engine in db.engines_for(app)]
     DB_POOL_SIZE.set_function(lambda: sum(pool.size() for pool in pools))
     DB_POOL_IN_USE.set_function(lambda: sum(pool.checkedout() for pool in pools))
+    database = db.database_of(app)
+    DB_POOL_WAITING.set_function(lambda: database.waiting)
 
 
 def _observe_requests(app) -> None:

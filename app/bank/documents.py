@@ -12,5 +12,8 @@ def json_object(fields: dict[str, str]) -> str:
     return "JSON_OBJECT(" + ", ".join(f"'{name}', {column}" for name, column in fields.items()) + ")"
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)  # json.loads would build a decoder on every call
+
+
 def parsed(document: str) -> dict:
-    return json.loads(document, parse_float=Decimal)
+    return _DECODER.decode(document)
