@@ -66,9 +66,9 @@ def init_app(app) -> None:
     UPTIME.set_function(lambda: time.time() - _STARTED)
     # The pools and the count of units of work waiting for them are read when Prometheus scrapes.
     pools = [engine.pool for engine in db.engines_for(app)]
-    DB_POOL_SIZE.set_function(lambda: sum(pool.size() for pool in pools))
-    DB_POOL_IN_USE.set_function(lambda: sum(pool.checkedout() for pool in pools))
     database = db.database_of(app)
+    DB_POOL_SIZE.set_function(lambda: sum(pool.size() for pool in pools))
+    DB_POOL_IN_USE.set_function(database.in_use)
     DB_POOL_WAITING.set_function(lambda: database.waiting)
 
 

@@ -7,6 +7,7 @@ healthchecks), so that nothing but the request itself can meet the connection th
 
 import os
 import signal
+import time
 import uuid
 from decimal import Decimal
 
@@ -81,8 +82,7 @@ def own_app(app_config):
     yield app
     from app import db
 
-    for engine in db.engines_for(app):
-        engine.dispose()
+    db.database_of(app).dispose()
 
 
 TO_INTERSPAR = {"recipientIban": "AT151000100000000004", "recipientName": "Interspar"}
@@ -94,15 +94,20 @@ def signed_in(client, customer) -> dict:
 
 
 def checked_out_thread_ids(app) -> list[int]:
-    """MariaDB's ids of the connections the app's pools hand out from now on, in order."""
-    from sqlalchemy import event
-
+    """MariaDB's ids of the connections the app's units of work are handed from now on, in order
+    (from the idle ones or the pools)."""
     from app import db
 
+    database = db.database_of(app)
     seen: list[int] = []
-    for engine in db.engines_for(app):
-        event.listen(engine.pool, "checkout",
-                     lambda dbapi_connection, _record, _proxy: seen.append(dbapi_connection.thread_id()))
+    connect = database.connect
+
+    def recorded(autocommit: bool):
+        conn = connect(autocommit)
+        seen.append(conn._dbapi.thread_id())  # noqa: SLF001 - MariaDB's id of the connection
+        return conn
+
+    database.connect = recorded
     return seen
 
 
@@ -144,7 +149,7 @@ def test_once_a_connection_is_found_lost_the_others_made_before_are_replaced_bef
         assert client.get("/api/user", headers=auth).status_code == 200
     met_dead = [thread_id for thread_id in seen if thread_id in pooled]
     assert met_dead == [seen[0]], f"only the first request should meet a dropped connection: {seen} of {pooled}"
-    assert all(engine.pool.checkedout() == 0 for engine in db.engines_for(own_app))
+    assert db.database_of(own_app).in_use() == 0
 
 
 def test_a_unit_of_work_whose_first_statement_failed_leaves_no_lock_behind(app_config, db_engine):
@@ -161,14 +166,57 @@ def test_a_unit_of_work_whose_first_statement_failed_leaves_no_lock_behind(app_c
             tag_id = conn.execute(text("SELECT MIN(id) FROM tags")).scalar_one()
         with app.app_context(), pytest.raises(IntegrityError):
             db.run(lambda conn: conn.execute(duplicate, {"id": tag_id}))
-        with db_engine.connect() as conn:  # the app's connection now idles in its pool
+        with db_engine.connect() as conn:  # the app's connection now idles, ready for its next unit of work
             conn.execute(text("SET SESSION innodb_lock_wait_timeout = 1"))
             locked = conn.execute(text("SELECT id FROM tags WHERE id = :id FOR UPDATE"), {"id": tag_id}).scalar()
             assert locked == tag_id
             conn.rollback()
     finally:
-        for engine in db.engines_for(app):
-            engine.dispose()
+        db.database_of(app).dispose()
+
+
+def test_a_finished_unit_of_work_is_handed_the_connection_the_last_one_released(stack, own_app):
+    """Units of work one after another reuse one connection from the idle ones, and none is held
+    once they are done."""
+    from app import db
+
+    seen = checked_out_thread_ids(own_app)
+    with own_app.app_context():
+        for _ in range(5):
+            db.run(lambda conn: conn.execute(text("SELECT 1")).scalar_one(), autocommit=True)
+    assert len(seen) == 5 and len(set(seen)) == 1, seen
+    assert db.database_of(own_app).in_use() == 0
+
+
+def test_a_connection_released_while_a_unit_of_work_waits_for_the_pool_goes_to_it(stack, app_config):
+    """With every connection of a pool taken, a unit of work waits in the pool: the next connection
+    released goes back there, not to the idle ones, so the waiter gets it at once instead of
+    waiting out the pool's timeout."""
+    import threading
+
+    from app import create_app, db
+
+    app = create_app({**app_config, "METRICS_ENABLED": False, "DB_POOL_SIZE": 1, "DB_POOL_TIMEOUT": 10.0})
+    database = db.database_of(app)
+    try:
+        held = database.connect(autocommit=True)
+        got: list[float] = []
+
+        def wait_for_a_connection():
+            started = time.monotonic()
+            conn = database.connect(autocommit=True)
+            got.append(time.monotonic() - started)
+            conn.close()
+
+        waiter = threading.Thread(target=wait_for_a_connection)
+        waiter.start()
+        wait_until("the second unit of work waiting for the pool", lambda: database.waiting == 1, 5)
+        held.close()
+        waiter.join(timeout=8)
+        assert got and got[0] < 5, f"the waiter should have had the released connection at once: {got}"
+        assert database.in_use() == 0
+    finally:
+        database.dispose()
 
 
 def test_a_statement_is_prepared_once_per_connection_and_then_executed(stack, own_app):
