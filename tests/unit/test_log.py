@@ -40,8 +40,8 @@ def lines(stream) -> list[dict]:
 def test_the_access_line_has_the_keys_time_format_and_order_of_the_librarys_lines(stream):
     app = served("/api/user/%C3%A9", {"X-Request-ID": "r-1"})
     with app.test_request_context("/x"):
-        from flask import g
-        g.request_id = "r-2"
+        from flask import request
+        request.environ[log.REQUEST_ID] = "r-2"
         logging.getLogger(log.ACCESS_LOGGER).info("request", extra={
             "method": "GET", "path": "/api/user/é", "status": 404, "duration_ms": 1.5})
     by_hand, by_library = lines(stream)
@@ -72,3 +72,22 @@ def test_the_access_line_follows_the_log_level(stream):
 def test_without_configure_there_are_no_access_lines(capsys):
     served("/api/anything")
     assert capsys.readouterr().err == ""
+
+
+def test_the_request_id_is_on_the_answer_and_on_every_line_logged_while_answering(stream):
+    app = Flask("t")
+    log.init_app(app)
+
+    @app.route("/api/x")
+    def view():
+        logging.getLogger("piggybank.t").warning("while answering")
+        return "ok"
+
+    client = app.test_client()
+    given = client.get("/api/x", headers={"X-Request-ID": "r-3"})
+    made = client.get("/api/x")
+    assert given.headers["X-Request-ID"] == "r-3"
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["X-Request-ID"])
+    warning, access, _, _ = lines(stream)
+    assert warning["message"] == "while answering" and warning["request_id"] == "r-3"
+    assert access["request_id"] == "r-3" and access["status"] == 200 and access["method"] == "GET"
