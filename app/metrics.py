@@ -75,9 +75,13 @@ def init_app(app) -> None:
 def _observe_requests(app) -> None:
     children: dict[tuple[str, str, int], tuple] = {}  # labelled series, looked up once per label set
 
-    @app.before_request
-    def _start():
-        request.environ[_STARTED_AT] = time.perf_counter()
+    wsgi_app = app.wsgi_app
+
+    def timed(environ, start_response):  # the start, in the environ: cheaper than a before_request hook
+        environ[_STARTED_AT] = time.perf_counter()
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = timed
 
     @app.after_request
     def _observe(response):
