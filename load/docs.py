@@ -167,8 +167,8 @@ def bench_markdown(report: dict, image: str) -> str:
         "straight to one backend). Every target answers the same GET /api/user request with a body of the same "
         "shape.",
         "",
-        f"- GET /api/user through nginx: **{report['ratio_to_flask'] * 100:.0f} %** (ratio "
-        f"{report['ratio_to_flask']:.2f}) of the minimal Flask "
+        f"- GET /api/user through nginx: **{report['ratio_to_flask'] * 100:.1f} %** (ratio "
+        f"{report['ratio_to_flask']:.3f}) of the minimal Flask "
         f"baseline, **{report['ratio_to_wsgi'] * 100:.0f} %** of the bare WSGI callable (the Flask baseline "
         f"itself reaches {report['flask_to_wsgi'] * 100:.0f} % of the bare callable).",
         f"- Transfer flow (create, the demo phone, confirm): **{summary['stack transfer flow']['transfers_per_s']:.1f} "
@@ -186,7 +186,9 @@ def bench_markdown(report: dict, image: str) -> str:
         f"({_fmt(hop['stack_haproxy_cpu_ms_per_request'], 3)} ms on the stack's GET /api/user). At the benchmark's "
         f"concurrency {hop['rps_via']:,.0f} against {hop['rps_direct']:,.0f} req/s: with nothing to do per request, "
         "the bare backend's throughput is bounded by the proxies' CPU on the shared cores, which the extra hop "
-        "adds to; for the bank's own requests (over 3 ms of CPU each) the hop is a few per cent.",
+        "adds to; for the bank's GET /api/user "
+        f"({sum(summary['stack GET /api/user'].get('cpu_ms_per_request', {}).values()):.2f} ms of CPU in all "
+        "processes) HAProxy's share is in the table above.",
         "- Resident memory of the stack's app servers under load (peak): " + ", ".join(
             f"{k} {mb:.0f} MB" for k, mb in report["rss_mb_under_load"].items()) + ".",
         "- kill -9 until healthy again (stack/drill.py, idle stack): appserver1 " + ", ".join(
