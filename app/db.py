@@ -330,8 +330,8 @@ class Database:
         return Connection(self, fairy, autocommit)
 
     def release(self, fairy, autocommit: bool) -> None:
-        """A unit of work's connection, done with: to `idle`, or to the pool when it was
-        invalidated or a unit of work is waiting there."""
+        """A unit of work's connection, done with: to `idle`, or to its pool when it was
+        invalidated or a unit of work is waiting for a connection (of either pool: `waiting` counts both)."""
         if self.waiting or not fairy.is_valid:
             fairy.close()
         else:
