@@ -72,7 +72,7 @@ def draw_bench(report: dict, path: Path) -> None:
     for yy, n, value in zip(y, names, rps, strict=True):
         extra = f" ({summary[n]['transfers_per_s']:.0f} transfers/s)" if summary[n].get("transfers_per_s") else ""
         if flask and n.startswith(("app", "stack GET")):
-            extra += f" = {value / flask * 100:.0f} % of Flask"
+            extra += f" = {value / flask * 100:.1f} % of Flask"
         left.text(summary[n]["rps_max"], yy, f"  {value:,.0f} req/s{extra}", va="center", fontsize=8.5)
     left.set_yticks(y, names)
     left.set_xlim(0, max(rps) * 1.45)
