@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import expect
 
 from tests.e2e.board import Board, poll
@@ -24,8 +25,12 @@ from tests.observability.live import Prometheus
 from tests.polling import wait_until
 
 FIXTURE = Path(__file__).parent / "fixtures" / "board-fixture.json"
+RECORDING_RULES = Path(__file__).parents[2] / "prometheus" / "rules" / "piggybank-recording.yml"
 DASHBOARDS = {dash.load(path)["uid"]: dash.load(path) for path in dash.DASHBOARDS}
 GREEN, RED = "#73BF69", "#F2495C"
+SLO_EVALUATION_SECONDS = next(
+    int(group["interval"].rstrip("s")) for group in yaml.safe_load(RECORDING_RULES.read_text())["groups"]
+    if group["name"] == "piggybank-slo-sli")
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +39,11 @@ def prometheus(stack, db_engine) -> Prometheus:
     prom = Prometheus(stack)
     traffic.drive_until_scraped(stack, db_engine, prom)
     # The SLO panels draw recording rules, which have a value once a rule evaluation saw two scrapes.
+    # Their group is evaluated every 30 s at an offset of Prometheus' choosing, so the first
+    # evaluation may come just before the second scrape: wait for two evaluations and then some.
     for rule in ("job:slo_errors_per_request:ratio_rate5m", "job:slo_errors_per_request:ratio_rate6h"):
-        wait_until(f"Prometheus to have recorded {rule}", lambda r=rule: prom.query(r), timeout=30)
+        wait_until(f"Prometheus to have recorded {rule}", lambda r=rule: prom.query(r),
+                   timeout=2 * SLO_EVALUATION_SECONDS + 15)
     # A rate() needs two scrapes inside its window. On a young stack some job (the database's
     # exporter, say) may not have them yet, so wait until every panel's query has a value as of 10 s
     # ago, with the board's shortest window (4 x the 2 s scrape interval): then every point the
