@@ -6,11 +6,15 @@ Targets, each behind nginx and HAProxy rendered from nginx/nginx.conf.j2 and hap
   stack            the running stack (make up): GET /api/user and the transfer flow
                    (create, read the mTAN from the demo phone, confirm)
   app metrics on   two more app servers (python -m app) on the stack's database
-  app metrics off  the same with PIGGY_METRICS=false: the cost of observability
+  app metrics off  the same with PIGGY_METRICS=false: the cost of observability (each round runs
+                   on, off, off, on, so that a drift of the machine cancels out; the cost is the
+                   median of the rounds' paired figures)
   flask baseline   a minimal Flask app answering a fixed JSON body (load/baseline.py): the framework's limit
   bare wsgi        a bare gevent WSGI callable answering the same bytes: the server's limit
   bare wsgi, no haproxy   the same with nginx straight to one backend: what the HAProxy hop costs
-All are served the same way (gevent WSGIServer, TCP_NODELAY). The runs are interleaved over
+All are served the same way (gevent WSGIServer, TCP_NODELAY), with one fixed string-hash seed
+(PYTHONHASHSEED): Python's random per-process seed alone moves a process's instructions per request
+by ~1 % (the probing of its dicts), which would read as a difference between two targets. The runs are interleaved over
 --rounds rounds; medians are reported. Also: each app server's RSS under load, the time from
 `make up` to all healthy (a throwaway stack on free ports, cold and warm), and kill -9 until
 healthy for an app server and for the database (stack/drill.py, on the running stack).
@@ -116,6 +120,9 @@ TARGETS = {"ratio_to_flask": 0.5, "metrics_cost": 0.05, "p99_ms": 50.0, "rss_mb"
            "transfers_per_s": 2 * 95.9}
 
 
+HASH_SEED = "2017"  # every side-by-side backend's (the module docstring says why)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -180,7 +187,7 @@ class Target:
         for index, server in enumerate(self.stack.app_servers, start=1):
             log = (self.stack.logs / f"{server.name}.log").open("ab")
             env = {**os.environ, **self.env, "PIGGY_INSTANCE": f"bench-{index}", "PIGGY_PORT": str(server.port),
-                   "PYTHONPATH": str(ROOT)}
+                   "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": HASH_SEED}
             command = [arg.replace("{port}", str(server.port)) for arg in self.backend]
             self.processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=log,
                                                    stdin=subprocess.DEVNULL, cwd=ROOT))
@@ -515,7 +522,7 @@ def run(args) -> dict:
                       f"p99 {result['p99_ms']:6.1f} ms", flush=True)
             for name, peak in sampler.peak.items():
                 rss[name] = max(rss.get(name, 0), peak)
-            for target in targets:
+            for target in round_order(targets):
                 with RssSampler(lambda t=target: {f"{t.name} {i}": pid
                                                   for i, pid in enumerate(t.backend_pids(), 1)}) as sampler:
                     result = wrk(target.https, "/api/user", args.seconds, args.threads, args.connections,
@@ -549,10 +556,7 @@ def run(args) -> dict:
         "ratio_to_flask": round(user["rps"] / summary["flask baseline"]["rps"], 3),
         "ratio_to_wsgi": round(user["rps"] / summary["bare wsgi"]["rps"], 3),
         "flask_to_wsgi": round(summary["flask baseline"]["rps"] / summary["bare wsgi"]["rps"], 3),
-        "metrics_cost": round(1 - summary["app metrics on"]["rps"] / summary["app metrics off"]["rps"], 3),
-        # the same from the app servers' own CPU time per request: far less sensitive to what else runs
-        "metrics_cost_cpu": round(1 - summary["app metrics off"]["cpu_ms_per_request"]["app servers"]
-                                  / summary["app metrics on"]["cpu_ms_per_request"]["app servers"], 3),
+        **metrics_cost(measured["app metrics on"], measured["app metrics off"], args.rounds),
         "rss_mb_under_load": {name: round(value / 2**20, 1) for name, value in sorted(rss.items())},
         "haproxy_hop": haproxy_hop(summary),
         "db_nodes": len(stack.db_nodes),
@@ -582,6 +586,27 @@ def run(args) -> dict:
     report["load_average_at_end"] = os.getloadavg()
     report["targets"] = evaluate(report)
     return report
+
+
+def round_order(targets: list[Target]) -> list[Target]:
+    """The targets in a round's order: the metrics pair as on, off, off, on (the rest once each)."""
+    on, off, *rest = targets
+    return [on, off, off, on, *rest]
+
+
+def metrics_cost(on: list[dict], off: list[dict], rounds: int) -> dict:
+    """The cost of the request metrics, paired within each round (on, off, off, on): from the app
+    servers' CPU time per request (they are CPU-bound, so throughput goes with 1 / CPU per request;
+    far less sensitive to what else runs than throughput) and from wrk's throughput, the median of the
+    rounds and the rounds' range."""
+    def per_round(value) -> list[float]:
+        return [1 - sum(value(r) for r in off[2 * i:2 * i + 2]) / sum(value(r) for r in on[2 * i:2 * i + 2])
+                for i in range(rounds)]
+
+    cpu = per_round(lambda r: r["cpu_ms_per_request"]["app servers"])
+    rps = per_round(lambda r: 1 / r["rps"])
+    return {"metrics_cost_cpu": round(statistics.median(cpu), 3), "metrics_cost": round(statistics.median(rps), 3),
+            "metrics_cost_cpu_rounds": [round(c, 3) for c in cpu], "metrics_cost_rounds": [round(c, 3) for c in rps]}
 
 
 def haproxy_hop(summary: dict) -> dict:

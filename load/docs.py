@@ -52,6 +52,10 @@ def _where(alert: dict) -> str:
     return labels.get("appserver") or labels.get("instance") or labels.get("job", "")
 
 
+def _percents(values: list[float] | None) -> str:
+    return "rounds: " + ", ".join(f"{v * 100:.1f} %" for v in values) if values else "rounds not recorded"
+
+
 def _fmt(value, digits=1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
@@ -177,8 +181,9 @@ def bench_markdown(report: dict, image: str) -> str:
         f"{'right' if report.get('ledger', {}).get('ok') else 'see the targets below'}.",
         f"- Cost of observability (request metrics on vs off): **{report['metrics_cost_cpu'] * 100:.1f} %** "
         "of throughput, from the app servers' CPU time per request (they are CPU-bound, so throughput goes with "
-        f"1/CPU per request); wrk's throughput ratio in the same run says {report['metrics_cost'] * 100:.1f} %, "
-        "within the noise of this shared machine.",
+        "1/CPU per request), the median of the rounds, each paired as on, off, off, on "
+        f"({_percents(report.get('metrics_cost_cpu_rounds'))}); wrk's throughput in the same runs says "
+        f"{report['metrics_cost'] * 100:.1f} % ({_percents(report.get('metrics_cost_rounds'))}).",
         "- The nginx → HAProxy hop, the bare WSGI backend with it and without it: on one connection p50 "
         f"{hop['p50_ms_via']:.2f} against {hop['p50_ms_direct']:.2f} ms (**{hop['p50_ms_added']:+.2f} ms** per "
         f"request; p99 {hop['p99_ms_added']:+.2f} ms); HAProxy's own CPU time "
