@@ -12,10 +12,11 @@ Targets, each behind nginx and HAProxy rendered from nginx/nginx.conf.j2 and hap
   flask baseline   a minimal Flask app answering a fixed JSON body (load/baseline.py): the framework's limit
   bare wsgi        a bare gevent WSGI callable answering the same bytes: the server's limit
   bare wsgi, no haproxy   the same with nginx straight to one backend: what the HAProxy hop costs
-All are served the same way (gevent WSGIServer, TCP_NODELAY), with one fixed string-hash seed
-(PYTHONHASHSEED): Python's random per-process seed alone moves a process's instructions per request
-by ~1 % (the probing of its dicts), which would read as a difference between two targets. The runs are interleaved over
---rounds rounds; medians are reported. Also: each app server's RSS under load, the time from
+All are served the same way (gevent WSGIServer, TCP_NODELAY), with fixed string-hash seeds
+(PYTHONHASHSEED), the same two for every target's two backends: Python's random per-process seed alone
+moves a process's instructions per request by up to ~3 % (the probing of its dicts; callgrind,
+docs/benchmarks.md "Eighth pass"), which would read as a difference between two targets. The runs
+are interleaved over --rounds rounds; medians are reported. Also: each app server's RSS under load, the time from
 `make up` to all healthy (a throwaway stack on free ports, cold and warm), and kill -9 until
 healthy for an app server and for the database (stack/drill.py, on the running stack).
 With a Galera cluster (PIGGY_DB_NODES=3) the transfer flow also runs, in the same rounds, against a
@@ -120,7 +121,7 @@ TARGETS = {"ratio_to_flask": 0.5, "metrics_cost": 0.05, "p99_ms": 50.0, "rss_mb"
            "transfers_per_s": 2 * 95.9}
 
 
-HASH_SEED = "2017"  # every side-by-side backend's (the module docstring says why)
+HASH_SEEDS = ("2017", "2018")  # the first and the second backend's, in every target (the docstring says why)
 
 
 def free_port() -> int:
@@ -187,7 +188,7 @@ class Target:
         for index, server in enumerate(self.stack.app_servers, start=1):
             log = (self.stack.logs / f"{server.name}.log").open("ab")
             env = {**os.environ, **self.env, "PIGGY_INSTANCE": f"bench-{index}", "PIGGY_PORT": str(server.port),
-                   "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": HASH_SEED}
+                   "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": HASH_SEEDS[index - 1]}
             command = [arg.replace("{port}", str(server.port)) for arg in self.backend]
             self.processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=log,
                                                    stdin=subprocess.DEVNULL, cwd=ROOT))
