@@ -170,6 +170,14 @@ def overlapping_writers(writes: list[tuple[float, float, str]]) -> list[tuple]:
     return found
 
 
+def samples_around(samples: dict[str, list[tuple[float, float, int, int]]], overlap: tuple) -> dict:
+    """Every node's samples (asked, got, local commits, last committed seqno) from 1 s before an
+    overlap until 1 s after it, for the failure message: what commit_intervals was given."""
+    start, end = min(i[0] for i in overlap) - 1.0, max(i[1] for i in overlap) + 1.0
+    return {name: [tuple(round(v, 3) for v in row) for row in rows if start <= row[1] <= end]
+            for name, rows in samples.items()}
+
+
 @pytest.mark.parametrize("seed", [20260514])
 def test_transfers_during_a_killed_and_a_hung_writer_are_booked_exactly_once_by_one_writer(
         stack, api, new_customer, db_engine, ledger_audit, seed):
@@ -262,7 +270,8 @@ def test_transfers_during_a_killed_and_a_hung_writer_are_booked_exactly_once_by_
             runs[-1][2] = end
         else:
             runs.append([node, start, end])
-    assert two == [], f"two nodes took writes at the same time: {two[:3]}; writers: {runs[:12]}; faults: {faults}"
+    assert two == [], (f"two nodes took writes at the same time: {two[:3]}; writers: {runs[:12]}; faults: {faults}; "
+                       f"samples around the first overlap: {samples_around(sampler.samples, two[0])}")
     writers = [node for _s, _e, node in writes]
     switches = [(a, b) for a, b in zip(writers, writers[1:], strict=False) if a != b]
     assert len(switches) <= len(faults), f"the writer moved more often than it failed: {switches}"
