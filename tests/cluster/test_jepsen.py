@@ -6,8 +6,8 @@ answer (or a 502/503/504) with the same Idempotency-Key.
 Afterwards the history must be exact: the ledger's invariants hold, the money of the accounts only
 moved between them (to the cent), every transfer a client was told "booked" is booked exactly once
 with its amount, no transfer exists that no client created, and at no time did two nodes take writes
-(each node's wsrep_local_commits, sampled every 0.1 s, never grew on two nodes at once; a hung
-node's commits that the group had ordered before the hang count where the group ordered them).
+(each node's wsrep_local_commits, sampled every 0.1 s, never grew on two nodes at once; what a hung
+node commits after HAProxy cut it off counts where it hung).
 """
 
 import os
@@ -22,7 +22,7 @@ import pymysql
 import pytest
 from sqlalchemy import bindparam, text
 
-from stack import galera
+from stack import galera, haproxy
 from tests.api_client import ApiClient
 from tests.cluster.conftest import log_since, log_size
 from tests.cluster.test_galera import wait_healthy
@@ -34,7 +34,6 @@ OPENING = Decimal("1000.00")
 RETRYABLE = {0, 502, 503, 504}
 CLIENT_BUDGET = 30.0  # seconds a client keeps retrying one request
 HANG = 10.0
-GAP_ORDER_SLACK = 0.5  # s: a commit the group ordered this long before a node hung is one it began before
 
 
 class Clients:
@@ -102,15 +101,19 @@ class Clients:
 
 
 class CommitSampler:
-    """Each node's wsrep_local_commits (the transactions it took as a writer) and wsrep_last_committed
-    (the group's sequence number it has committed up to) every 0.1 s, each node in a thread of its
-    own (a hung node's sample waits; the others' go on)."""
+    """Every 0.1 s: each node's wsrep_local_commits (the transactions it took as a writer), each node
+    in a thread of its own (a hung node's sample waits; the others' go on), and in one more thread
+    HAProxy's view of each node (its check state and how many connections it has ever sent it)."""
 
     def __init__(self, stack):
-        self.nodes = stack.db_nodes
-        # name -> (asked, got, local commits, last committed seqno)
-        self.samples: dict[str, list[tuple[float, float, int, int]]] = {n.name: [] for n in self.nodes}
+        self.stack, self.nodes = stack, stack.db_nodes
+        self.samples: dict[str, list[tuple[float, float, int]]] = {n.name: [] for n in self.nodes}  # asked, got, n
+        self.routing: list[tuple[float, dict[str, tuple[str, int]]]] = []  # when, node -> (state, sessions)
         self.stop = threading.Event()
+
+    def threads(self) -> list[threading.Thread]:
+        return ([threading.Thread(target=self.run, args=(node,), daemon=True) for node in self.nodes]
+                + [threading.Thread(target=self.run_routing, daemon=True)])
 
     def run(self, node) -> None:
         connection = None
@@ -121,41 +124,61 @@ class CommitSampler:
                     connection = pymysql.connect(unix_socket=str(node.socket), user="root", connect_timeout=0.5,
                                                  read_timeout=0.5, ssl_disabled=True)
                 with connection.cursor() as cursor:
-                    cursor.execute("SHOW GLOBAL STATUS WHERE Variable_name IN"
-                                   " ('wsrep_local_commits', 'wsrep_last_committed')")
-                    status = dict(cursor.fetchall())
-                self.samples[node.name].append((asked, time.monotonic(), int(status["wsrep_local_commits"]),
-                                                int(status["wsrep_last_committed"])))
+                    cursor.execute("SHOW GLOBAL STATUS LIKE 'wsrep_local_commits'")
+                    commits = int(cursor.fetchone()[1])
+                self.samples[node.name].append((asked, time.monotonic(), commits))
             except pymysql.MySQLError:
                 connection = None
             time.sleep(0.1)
 
+    def run_routing(self) -> None:
+        while not self.stop.is_set():
+            try:
+                rows = haproxy.stats(self.stack)
+            except OSError:
+                rows = []
+            seen = {row["svname"]: (row["status"], int(row["stot"] or 0)) for row in rows
+                    if row["pxname"] == galera.WRITER_SECTION and row["svname"] not in ("FRONTEND", "BACKEND")}
+            if seen:
+                self.routing.append((time.monotonic(), seen))
+            time.sleep(0.1)
 
-def commit_intervals(samples: dict[str, list[tuple[float, float, int, int]]]) -> list[tuple[float, float, str]]:
+
+def cut_off(routing: list[tuple[float, dict[str, tuple[str, int]]]], name: str, since: float, until: float) -> bool:
+    """HAProxy marked the node down at some time after `since`, and from then until after `until`
+    sent it not one new connection. Marking it down cut every connection it had
+    (on-marked-down shutdown-sessions), so whatever it commits in that time is a statement that
+    reached it before the cut and waited in its socket while it hung: not a second writer."""
+    down = next((seen[name][1] for when, seen in routing
+                 if since <= when <= until and name in seen and seen[name][0].startswith("DOWN")), None)
+    later = next((seen[name][1] for when, seen in routing if when >= until and name in seen), None)
+    return down is not None and later == down
+
+
+def commit_intervals(samples: dict[str, list[tuple[float, float, int]]],
+                     routing: list[tuple[float, dict[str, tuple[str, int]]]]) -> list[tuple[float, float, str]]:
     """(from, to, node): the intervals between two consecutive samples of one process in which its
-    commit counter grew, in time order. A restarted node starts from 0 again (a new process): that is
-    no write. Across a gap in the samples (the node hung or dead, answering nothing) the growth is put
-    at the gap's start: a stopped or dead process commits nothing.
+    commit counter grew, in time order. Across a gap in the samples (the node hung or dead, answering
+    nothing) the growth is put at the gap's start: a stopped or dead process commits nothing.
 
-    A hung node can finish, after SIGCONT, a commit the group had ordered just before the hang: its
-    write set was certified and applied on the other nodes, and only the node's own last step (which
-    counts it) waited. That is no second writer. It is recognised by the group's sequence number: the
-    other nodes had committed up to the number this node reports after the growth already before the
-    interval began, and at most GAP_ORDER_SLACK before this node's gap started. Such a growth is put
-    where the group ordered it. A node taking new writes after it wakes reports numbers the others
-    reached only later, and stays where it is."""
-    first_seen = sorted((got, seqno, name) for name, rows in samples.items() for _a, got, _c, seqno in rows)
+    A hung node can, after SIGCONT, still commit a statement that reached it just before the hang,
+    though HAProxy has long marked it down and cut its connections (the kernel kept the bytes). When
+    it commits after its gap and HAProxy had cut it off (cut_off), the growth is put at the gap's
+    start too: it was the writer then. A woken node that takes new connections and commits stays
+    where it committed."""
     found = []
     for name, rows in samples.items():
         gap_starts = [a[1] for a, b in zip(rows, rows[1:], strict=False) if b[1] - a[1] >= 1.0]
-        for (_, before, low, _s), (asked, _, high, seqno) in zip(rows, rows[1:], strict=False):
+        for (_, before, low), (asked, _, high) in zip(rows, rows[1:], strict=False):
             if high <= low:
                 continue
-            ordered = next((got for got, seen, other in first_seen if other != name and seen >= seqno), None)
-            if ordered is not None and any(ordered - GAP_ORDER_SLACK <= gap < before for gap in gap_starts):
-                found.append((ordered, ordered, name))
+            hung = max((gap for gap in gap_starts if gap <= before), default=None)
+            if asked - before >= 1.0:
+                found.append((before, before, name))
+            elif hung is not None and cut_off(routing, name, hung, asked):
+                found.append((hung, hung, name))
             else:
-                found.append((before, asked if asked - before < 1.0 else before, name))
+                found.append((before, asked, name))
     return sorted(found)
 
 
@@ -170,12 +193,15 @@ def overlapping_writers(writes: list[tuple[float, float, str]]) -> list[tuple]:
     return found
 
 
-def samples_around(samples: dict[str, list[tuple[float, float, int, int]]], overlap: tuple) -> dict:
-    """Every node's samples (asked, got, local commits, last committed seqno) from 1 s before an
-    overlap until 1 s after it, for the failure message: what commit_intervals was given."""
+def samples_around(sampler: CommitSampler, overlap: tuple) -> dict:
+    """Every node's samples (asked, got, local commits) and HAProxy's (when, node: state and
+    connections) from 1 s before an overlap until 1 s after it, for the failure message: what
+    commit_intervals was given."""
     start, end = min(i[0] for i in overlap) - 1.0, max(i[1] for i in overlap) + 1.0
-    return {name: [tuple(round(v, 3) for v in row) for row in rows if start <= row[1] <= end]
-            for name, rows in samples.items()}
+    around = {name: [tuple(round(v, 3) for v in row) for row in rows if start <= row[1] <= end]
+              for name, rows in sampler.samples.items()}
+    around["haproxy"] = [(round(when, 3), seen) for when, seen in sampler.routing if start <= when <= end]
+    return around
 
 
 @pytest.mark.parametrize("seed", [20260514])
@@ -186,7 +212,7 @@ def test_transfers_during_a_killed_and_a_hung_writer_are_booked_exactly_once_by_
     customers = [new_customer(balance=str(OPENING), limit="1000000.00", first=f"Jepsen{i}") for i in range(ACCOUNTS)]
     clients = Clients(stack, customers, [api.login(c["email"], c["password"]) for c in customers])
     sampler = CommitSampler(stack)
-    threads = [threading.Thread(target=sampler.run, args=(node,), daemon=True) for node in stack.db_nodes]
+    threads = sampler.threads()
     threads += [threading.Thread(target=clients.worker, args=(n,), daemon=True) for n in range(WORKERS)]
     for thread in threads:
         thread.start()
@@ -211,7 +237,7 @@ def test_transfers_during_a_killed_and_a_hung_writer_are_booked_exactly_once_by_
         time.sleep(3)
     finally:
         clients.stop.set()
-        for thread in threads[len(stack.db_nodes):]:
+        for thread in threads[len(stack.db_nodes) + 1:]:
             thread.join(timeout=CLIENT_BUDGET * 3)
         sampler.stop.set()
     print(f"faults: {faults}; client errors: {clients.errors[:20]}")
@@ -261,7 +287,7 @@ def test_transfers_during_a_killed_and_a_hung_writer_are_booked_exactly_once_by_
 
     # 4. One writer at a time: no two nodes' commit counters grew in overlapping intervals, and the
     #    writer changed only at the two failovers.
-    writes = commit_intervals(sampler.samples)
+    writes = commit_intervals(sampler.samples, sampler.routing)
     assert writes, "no commits were sampled"
     two = overlapping_writers(writes)
     runs = []  # (node, first, last): who wrote when, for the failure message
@@ -271,7 +297,7 @@ def test_transfers_during_a_killed_and_a_hung_writer_are_booked_exactly_once_by_
         else:
             runs.append([node, start, end])
     assert two == [], (f"two nodes took writes at the same time: {two[:3]}; writers: {runs[:12]}; faults: {faults}; "
-                       f"samples around the first overlap: {samples_around(sampler.samples, two[0])}")
+                       f"samples around the first overlap: {samples_around(sampler, two[0])}")
     writers = [node for _s, _e, node in writes]
     switches = [(a, b) for a, b in zip(writers, writers[1:], strict=False) if a != b]
     assert len(switches) <= len(faults), f"the writer moved more often than it failed: {switches}"

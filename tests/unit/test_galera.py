@@ -114,26 +114,35 @@ def test_the_one_writer_check_finds_two_writers_and_only_them():
     assert overlapping_writers(inside_a_long_one) == [((0.0, 5.0, "db1"), (1.0, 1.1, "db2"))]
 
 
-def test_a_commit_the_group_ordered_before_a_node_hung_is_placed_before_the_hang():
-    from tests.cluster.test_jepsen import commit_intervals
+# db1 writes until it hangs at 1.0; HAProxy marks it down at 2.0 (cutting its 12 connections) and
+# sends db2 every connection from then on. db1 wakes at 11.0.
+HANGS = {
+    "db1": [(0.8, 0.81, 5), (0.9, 0.91, 5), (11.0, 11.01, 5)],
+    "db2": [(0.85, 0.95, 0), (4.0, 4.01, 0), (4.1, 4.11, 3), (11.05, 11.06, 60), (11.1, 11.15, 62)],
+}
 
-    # db1 writes until it hangs at 1.0 (seqno 10, applied on db2 at 0.95); it wakes at 11.0 and only
-    # then counts that commit. db2 is the writer from 4.0 (seqnos 11 ...).
-    db1 = [(0.8, 0.81, 5, 9), (0.9, 0.91, 5, 9), (11.0, 11.01, 5, 9), (11.1, 11.11, 6, 10)]
-    db2 = [(0.85, 0.95, 0, 10), (4.0, 4.01, 0, 10), (4.1, 4.11, 3, 13), (11.05, 11.06, 60, 70), (11.1, 11.15, 62, 72)]
-    intervals = commit_intervals({"db1": db1, "db2": db2})
-    assert (0.95, 0.95, "db1") in intervals
-    from tests.cluster.test_jepsen import overlapping_writers
+
+def routing(db1_sessions_after_wake: int) -> list:
+    return [(0.9, {"db1": ("UP", 12), "db2": ("UP", 0)}), (2.0, {"db1": ("DOWN", 12), "db2": ("UP", 0)}),
+            (5.0, {"db1": ("DOWN", 12), "db2": ("UP", 12)}), (11.05, {"db1": ("DOWN 1/3", 12), "db2": ("UP", 12)}),
+            (11.2, {"db1": ("DOWN 2/3", db1_sessions_after_wake), "db2": ("UP", 12)})]
+
+
+def test_what_a_hung_node_commits_after_haproxy_cut_it_off_is_placed_where_it_hung():
+    from tests.cluster.test_jepsen import commit_intervals, overlapping_writers
+
+    # After waking db1 commits one statement that had waited in its socket since before the cut.
+    samples = {**HANGS, "db1": [*HANGS["db1"], (11.1, 11.11, 6)]}
+    intervals = commit_intervals(samples, routing(db1_sessions_after_wake=12))
+    assert (0.91, 0.91, "db1") in intervals
     assert overlapping_writers(intervals) == []
 
 
-def test_a_woken_node_that_takes_new_writes_stays_where_it_wrote():
+def test_a_woken_node_that_takes_new_connections_and_commits_stays_where_it_wrote():
     from tests.cluster.test_jepsen import commit_intervals, overlapping_writers
 
-    # The same hang, but after waking db1 commits numbers the group reached only while db2 wrote.
-    db1 = [(0.8, 0.81, 5, 9), (0.9, 0.91, 5, 9), (11.0, 11.01, 5, 9), (11.1, 11.11, 30, 40)]
-    db2 = [(0.85, 0.95, 0, 10), (4.0, 4.01, 0, 10), (4.1, 4.11, 3, 13), (9.0, 9.01, 20, 40),
-           (11.05, 11.06, 60, 70), (11.1, 11.15, 62, 72)]
-    intervals = commit_intervals({"db1": db1, "db2": db2})
+    # The same hang, but HAProxy sent db1 a new connection after it woke, and db1 committed.
+    samples = {**HANGS, "db1": [*HANGS["db1"], (11.1, 11.11, 30)]}
+    intervals = commit_intervals(samples, routing(db1_sessions_after_wake=13))
     assert (11.01, 11.1, "db1") in intervals
     assert overlapping_writers(intervals) != []
