@@ -7,6 +7,7 @@ healthchecks), so that nothing but the request itself can meet the connection th
 
 import os
 import signal
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -342,6 +343,41 @@ def test_a_commit_cut_off_before_it_reached_the_database_is_run_again(stack, own
                                {"a": customer["accountId"]}).scalar_one()
     assert balance == Decimal("88.00")
     assert ledger_audit() == []
+
+
+def test_a_long_statement_holds_up_no_other_statement_for_long(db_engine):
+    """MariaDB's thread pool runs one statement at a time (mariadb/my.cnf.j2); one still executing
+    after the stall limit lets another thread start, so a CPU-heavy query can't hold up the
+    customers' statements behind it. With the default limit (500 ms) each of these waited ~0.5 s."""
+    heavy_done = threading.Event()
+
+    def heavy():
+        connection = db_engine.raw_connection()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT BENCHMARK(20000000, MD5('piggybank'))")  # ~1-3 s of one core
+        finally:
+            connection.close()
+            heavy_done.set()
+
+    connections = [db_engine.raw_connection() for _ in range(8)]  # spread over every thread group
+    try:
+        thread = threading.Thread(target=heavy)
+        thread.start()
+        time.sleep(0.2)  # it is executing
+        waits = []
+        while not heavy_done.is_set() and len(waits) < 400:
+            for connection in connections:
+                started = time.monotonic()
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+                waits.append(time.monotonic() - started)
+        thread.join()
+    finally:
+        for connection in connections:
+            connection.close()
+    assert len(waits) >= 40, f"the heavy statement ended too soon to tell: {len(waits)} statements beside it"
+    assert max(waits) < 0.25, f"a statement waited {max(waits):.3f} s behind the heavy one"
 
 
 def test_a_read_right_after_a_database_restart_succeeds_without_an_app_server_restart(stack, api, db_engine):
