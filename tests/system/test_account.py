@@ -1,6 +1,7 @@
 """Account, activity, statistics and tags: the seed data as the original had it, paging, filters."""
 
 import pytest
+from sqlalchemy import text
 
 from tests.api_client import SEED_IBANS
 
@@ -121,3 +122,35 @@ def test_openapi_document_describes_the_api(api):
         assert path in document["paths"], path
     create = document["paths"]["/api/transfers"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in create["parameters"])
+
+
+def index_reads(conn) -> int:
+    """Rows this connection has read through indexes so far (MariaDB's session counters)."""
+    rows = conn.execute(text("SHOW SESSION STATUS WHERE Variable_name IN"
+                             " ('Handler_read_first', 'Handler_read_key', 'Handler_read_next', 'Handler_read_prev',"
+                             " 'Handler_read_last')")).all()
+    return sum(int(value) for _name, value in rows)
+
+
+def test_a_page_of_activity_reads_a_page_of_rows_however_long_the_history(api, new_customer, db_engine):
+    from app.bank.accounts import ActivityFilter, activity
+
+    busy, other = new_customer(balance="10000.00", first="Busy"), new_customer(balance="10000.00", first="Other")
+    tokens = {c["iban"]: api.login(c["email"], c["password"]) for c in (busy, other)}
+    for i in range(40):  # 80 transfers, each way in turn
+        for sender, recipient in ((busy, other), (other, busy)):
+            api.send_money(tokens[sender["iban"]], recipient["iban"], f"{i + 1}.00", comment=f"history {i}")
+    seen = []
+    with db_engine.connect() as conn:
+        cursor = None
+        for _page in range(3):
+            before = index_reads(conn)
+            page = activity(conn, busy["accountId"], ActivityFilter(limit=5, cursor=cursor))
+            read = index_reads(conn) - before
+            # Both sides' next 6 rows, their accounts, their tags: a few dozen. Reading the history
+            # (80 transfers, and every account for the join) took hundreds.
+            assert read <= 60, f"a page of 5 read {read} rows"
+            seen += page["items"]
+            cursor = page["nextCursor"]
+    assert [i["comment"] for i in seen] == [f"history {n}" for n in range(39, 31, -1) for _ in (0, 1)][:15]
+    assert [i["direction"] for i in seen] == ["in", "out"] * 7 + ["in"]
