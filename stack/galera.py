@@ -136,14 +136,19 @@ def writer(stack: Stack) -> str | None:
     return found.group(1) if found else None
 
 
-def writer_candidates(stack: Stack) -> dict[str, str]:
-    """Each node's state in HAProxy's writer section: UP, DOWN, or a transition such as "UP 1/2"."""
+def writer_rows(stack: Stack) -> dict[str, dict[str, str]]:
+    """Each node's row of `show stat` in HAProxy's writer section ({} when HAProxy cannot be asked)."""
     try:
         rows = haproxy.stats(stack)
     except OSError:
         return {}
-    return {row["svname"]: row["status"] for row in rows
+    return {row["svname"]: row for row in rows
             if row["pxname"] == WRITER_SECTION and row["svname"] not in ("FRONTEND", "BACKEND")}
+
+
+def writer_candidates(stack: Stack) -> dict[str, str]:
+    """Each node's state in HAProxy's writer section: UP, DOWN, or a transition such as "UP 1/2"."""
+    return {name: row["status"] for name, row in writer_rows(stack).items()}
 
 
 def print_status(stack: Stack) -> bool:

@@ -114,11 +114,15 @@ def activity(conn, account_id: int, f: ActivityFilter) -> dict:
         params["c_at"], params["c_id"] = _decode_cursor(f.cursor)
         # The first condition alone is a range of the index; the second drops the cursor's own time's earlier rows.
         where += " AND t.booked_at <= :c_at AND (t.booked_at < :c_at OR t.id < :c_id)"
-    sides = {"out": ["sender_account_id"], "in": ["recipient_account_id"]}.get(f.direction, [
-        "sender_account_id", "recipient_account_id"])
-    branches = [_ACTIVITY_SIDE.format(side=side, where=where + (
-        " AND t.sender_account_id <> :acc" if side == "recipient_account_id" and len(sides) == 2 else ""))
-        for side in sides]  # a transfer to oneself is on both sides: listed once
+    def side(column: str, also: str = "") -> str:
+        return _ACTIVITY_SIDE.format(side=column, where=where + also)
+
+    if f.direction == "out":
+        branches = [side("sender_account_id")]
+    elif f.direction == "in":
+        branches = [side("recipient_account_id")]
+    else:  # a transfer to oneself is on both sides: listed once
+        branches = [side("sender_account_id"), side("recipient_account_id", " AND t.sender_account_id <> :acc")]
     rows = conn.execute(text(
         "SELECT t.id, t.amount, t.comment, t.recipient_name, t.booked_at, t.sender_account_id,"
         " s.holder_name AS sender_name, s.iban AS sender_iban, r.iban AS recipient_iban"

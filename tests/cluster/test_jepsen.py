@@ -22,7 +22,7 @@ import pymysql
 import pytest
 from sqlalchemy import bindparam, text
 
-from stack import galera, haproxy
+from stack import galera
 from tests.api_client import ApiClient
 from tests.cluster.conftest import log_since, log_size
 from tests.cluster.test_galera import wait_healthy
@@ -133,12 +133,8 @@ class CommitSampler:
 
     def run_routing(self) -> None:
         while not self.stop.is_set():
-            try:
-                rows = haproxy.stats(self.stack)
-            except OSError:
-                rows = []
-            seen = {row["svname"]: (row["status"], int(row["stot"] or 0)) for row in rows
-                    if row["pxname"] == galera.WRITER_SECTION and row["svname"] not in ("FRONTEND", "BACKEND")}
+            rows = galera.writer_rows(self.stack)
+            seen = {name: (row["status"], int(row["stot"] or 0)) for name, row in rows.items()}
             if seen:
                 self.routing.append((time.monotonic(), seen))
             time.sleep(0.1)
@@ -158,8 +154,9 @@ def cut_off(routing: list[tuple[float, dict[str, tuple[str, int]]]], name: str, 
 def commit_intervals(samples: dict[str, list[tuple[float, float, int]]],
                      routing: list[tuple[float, dict[str, tuple[str, int]]]]) -> list[tuple[float, float, str]]:
     """(from, to, node): the intervals between two consecutive samples of one process in which its
-    commit counter grew, in time order. Across a gap in the samples (the node hung or dead, answering
-    nothing) the growth is put at the gap's start: a stopped or dead process commits nothing.
+    commit counter grew, in time order. A restarted node starts from 0 again (a new process): that is
+    no write. Across a gap in the samples (the node hung or dead, answering nothing) the growth is put
+    at the gap's start: a stopped or dead process commits nothing.
 
     A hung node can, after SIGCONT, still commit a statement that reached it just before the hang,
     though HAProxy has long marked it down and cut its connections (the kernel kept the bytes). When
@@ -212,9 +209,8 @@ def test_transfers_during_a_killed_and_a_hung_writer_are_booked_exactly_once_by_
     customers = [new_customer(balance=str(OPENING), limit="1000000.00", first=f"Jepsen{i}") for i in range(ACCOUNTS)]
     clients = Clients(stack, customers, [api.login(c["email"], c["password"]) for c in customers])
     sampler = CommitSampler(stack)
-    threads = sampler.threads()
-    threads += [threading.Thread(target=clients.worker, args=(n,), daemon=True) for n in range(WORKERS)]
-    for thread in threads:
+    workers = [threading.Thread(target=clients.worker, args=(n,), daemon=True) for n in range(WORKERS)]
+    for thread in sampler.threads() + workers:
         thread.start()
     faults = []
     logs = {server.name: log_size(stack.logfile(server.name)) for server in stack.app_servers}
@@ -237,7 +233,7 @@ def test_transfers_during_a_killed_and_a_hung_writer_are_booked_exactly_once_by_
         time.sleep(3)
     finally:
         clients.stop.set()
-        for thread in threads[len(stack.db_nodes) + 1:]:
+        for thread in workers:
             thread.join(timeout=CLIENT_BUDGET * 3)
         sampler.stop.set()
     print(f"faults: {faults}; client errors: {clients.errors[:20]}")
